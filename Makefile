@@ -1,0 +1,58 @@
+# dockyard.django: the two commands a newcomer runs are `make deploy` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The controller runs on Python 3.11 (ansible-core 2.19); see requirements.txt.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Molecule and ansible-lint write caches; keep them in the checkout, not in $HOME.
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
+
+PYTEST_ARGS ?=
+
+.PHONY: help venv collection lab lab-down deploy lint test unit clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON)" || { echo "No python3.11 or python3 on PATH" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## Install the Python toolchain into .venv
+
+# The checkout is the collection: link it where ansible.cfg's collections_path looks.
+.collections/ansible_collections/dockyard/django:
+	@mkdir -p $(@D)
+	@ln -sfn ../../.. $@
+
+collection: venv .collections/ansible_collections/dockyard/django
+
+lab: collection ## Bring up the local lab (idempotent)
+	@bash lab/bin/prereqs.sh
+	ansible-playbook -i lab/controller.yml lab/up.yml
+
+lab-down: collection ## Remove the lab's containers, volumes, network and state
+	@bash lab/bin/prereqs.sh
+	ansible-playbook -i lab/controller.yml lab/down.yml
+
+deploy: lab ## Bring up the lab and check every host answers
+	ansible all -m ansible.builtin.ping
+
+lint: collection ## ansible-lint, production profile
+	ansible-lint
+
+unit: collection ## Unit tests only (no lab)
+	pytest tests/unit $(PYTEST_ARGS)
+
+test: lint lab ## Lint, bring up the lab, run every test against it
+	pytest tests $(PYTEST_ARGS)
+
+clean: ## Remove the venv and caches (the lab stays: see lab-down)
+	rm -rf $(VENV) .collections .cache .pytest_cache
