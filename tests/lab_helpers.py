@@ -1,0 +1,143 @@
+"""Helpers for tests that run against the lab (`make lab`): real hosts, real Docker.
+
+Everything here talks to the lab's own containers only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = REPO / "lab"
+STATE = LAB / ".state"
+INVENTORY = LAB / "inventory.yml"
+VENV_BIN = REPO / ".venv" / "bin"
+
+# As lab/vars/lab.yml names them.
+PREFIX = "dockyard-lab"
+REGISTRY = "registry:5000"  # as the lab hosts reach it
+REGISTRY_USER = "dockyard"
+
+
+def registry_password() -> str:
+    return (STATE / "registry-password").read_text().strip()
+
+
+def registry_on_machine() -> str:
+    """The registry as the machine reaches it (published on loopback)."""
+    return f"127.0.0.1:{os.environ.get('LAB_REGISTRY_PORT', '5000')}"
+
+
+def container(host: str) -> str:
+    return f"{PREFIX}-{host}"
+
+
+def inventory() -> dict[str, Any]:
+    return yaml.safe_load(INVENTORY.read_text())
+
+
+def host_run(host: str, *argv: str, input: str | None = None, check: bool = True,
+             env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run argv on a lab host (docker exec), as root."""
+    env_args: list[str] = []
+    for key, value in (env or {}).items():
+        env_args += ["-e", f"{key}={value}"]
+    cmd = ["docker", "exec", "-i" if input is not None else "-t=false", *env_args, container(host), *argv]
+    return subprocess.run(cmd, input=input, text=True, capture_output=True, check=check, timeout=timeout)
+
+
+def ansible_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}:{env.get('PATH', '')}"
+    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return env
+
+
+def run_module(host: str, module: str, args: dict[str, Any] | None = None, *, check: bool = False,
+               diff: bool = False, timeout: float = 600) -> dict[str, Any]:
+    """Run one Ansible module on one lab host and return its result dict.
+
+    The result has the module's return values plus 'failed' / 'changed' / 'msg'.
+    """
+    cmd = [str(VENV_BIN / "ansible"), host, "-m", module]
+    if args:
+        cmd += ["-a", json.dumps(args)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), text=True, capture_output=True, timeout=timeout)
+    try:
+        out = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:  # pragma: no cover - shown when ansible itself broke
+        raise AssertionError(f"ansible printed no JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from exc
+    result = out["plays"][0]["tasks"][0]["hosts"][host]
+    result.setdefault("changed", False)
+    result.setdefault("failed", False)
+    return result
+
+
+def run_playbook(playbook: str | Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    """Run ansible-playbook from the checkout with the default (human) output."""
+    env = ansible_env()
+    env.pop("ANSIBLE_STDOUT_CALLBACK")
+    cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook), *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout)
+
+
+def host_image() -> str:
+    """The lab's host image reference (what the lab containers run)."""
+    out = subprocess.run(["docker", "inspect", "--format", "{{.Config.Image}}", container("web1")],
+                         text=True, capture_output=True, check=True)
+    return out.stdout.strip()
+
+
+class MachineDocker:
+    """The machine's Docker client with a private config dir, logged into the lab registry.
+
+    A private DOCKER_CONFIG keeps the machine's own ~/.docker untouched.
+    """
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="dockyard-docker-config-")
+        self.env = dict(os.environ, DOCKER_CONFIG=self._dir.name)
+        self.login()
+
+    def login(self) -> None:
+        subprocess.run(["docker", "login", "-u", REGISTRY_USER, "--password-stdin", registry_on_machine()],
+                       input=registry_password(), text=True, capture_output=True, check=True, env=self.env)
+
+    def run(self, *argv: str, check: bool = True, input: str | None = None,
+            timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["docker", *argv], text=True, capture_output=True, check=check,
+                              env=self.env, input=input, timeout=timeout)
+
+    def build_and_push(self, dockerfile: str, repository: str, tag: str | None = None,
+                       context: Path | None = None, build_args: dict[str, str] | None = None) -> str:
+        """Build an image from a Dockerfile text, push it, and return its name as lab hosts see it."""
+        tag = tag or f"t-{uuid.uuid4().hex[:10]}"
+        local = f"{registry_on_machine()}/{repository}:{tag}"
+        with tempfile.TemporaryDirectory(prefix="dockyard-build-") as tmp:
+            ctx = context or Path(tmp)
+            dockerfile_path = Path(tmp) / "Dockerfile"
+            dockerfile_path.write_text(dockerfile)
+            argv = ["build", "-q", "-f", str(dockerfile_path), "-t", local]
+            for key, value in (build_args or {}).items():
+                argv += ["--build-arg", f"{key}={value}"]
+            self.run(*argv, str(ctx))
+        self.run("push", local)
+        return f"{REGISTRY}/{repository}:{tag}"
+
+    def close(self) -> None:
+        self._dir.cleanup()
