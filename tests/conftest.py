@@ -32,20 +32,14 @@ def machine_docker(lab: None) -> Iterator[lab_helpers.MachineDocker]:
 
 @pytest.fixture(scope="session")
 def docker_engine_host(lab: None) -> str:
-    """A lab host (web1) with a Docker engine installed and running, and root logged into
-    the lab registry: what docker_host gives a real server. Returns the host name."""
-    host = "web1"
-    result = lab_helpers.run_module(host, "ansible.builtin.apt", {
-        "name": ["docker.io", "docker-compose", "python3-docker"],
-        "state": "present", "update_cache": True, "cache_valid_time": 3600,
-    })
-    assert not result["failed"], result.get("msg")
-    result = lab_helpers.run_module(host, "ansible.builtin.systemd_service",
-                                    {"name": "docker", "state": "started", "enabled": True})
-    assert not result["failed"], result.get("msg")
-    lab_helpers.host_run(host, "docker", "login", "-u", lab_helpers.REGISTRY_USER, "--password-stdin",
-                         lab_helpers.REGISTRY, input=lab_helpers.registry_password())
-    return host
+    """web1 with a Docker engine running and root logged into the lab registry."""
+    return lab_helpers.ensure_docker_engine("web1")
+
+
+@pytest.fixture(scope="session")
+def docker_engine_worker(lab: None) -> str:
+    """worker1 with a Docker engine running and root logged into the lab registry."""
+    return lab_helpers.ensure_docker_engine("worker1")
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,20 @@ def run_playbook(playbook: str | Path, *args: str, timeout: float = 1800) -> sub
     return subprocess.run(cmd, cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout)
 
 
+def ensure_docker_engine(host: str) -> str:
+    """Install and start a Docker engine (plus Compose v2 and the Python SDK) on a lab host,
+    and log root into the lab registry: what docker_host gives a real server."""
+    result = run_module(host, "ansible.builtin.apt", {
+        "name": ["docker.io", "docker-compose", "python3-docker"],
+        "state": "present", "update_cache": True, "cache_valid_time": 3600,
+    })
+    assert not result["failed"], result.get("msg")
+    result = run_module(host, "ansible.builtin.systemd_service", {"name": "docker", "state": "started", "enabled": True})
+    assert not result["failed"], result.get("msg")
+    host_run(host, "docker", "login", "-u", REGISTRY_USER, "--password-stdin", REGISTRY, input=registry_password())
+    return host
+
+
 def host_image() -> str:
     """The lab's host image reference (what the lab containers run)."""
     out = subprocess.run(["docker", "inspect", "--format", "{{.Config.Image}}", container("web1")],
