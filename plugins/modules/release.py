@@ -50,14 +50,24 @@ options:
         fails, changing nothing, when there is no REVERT or no TAG.
       - V(query) only reads the files and returns RV(current), RV(previous) and RV(history);
         it never changes anything, and missing files are reported as null or an empty list.
+      - V(restored) puts TAG and REVERT back exactly as they were before a deploy that failed;
+        TAG holds O(tag) and REVERT holds O(previous), and a file whose value is not given is
+        removed. It adds a history entry (result V(rolled-back), or V(failed) when no release is
+        left) for the release it undoes. Nothing changes when both files already hold those values.
     type: str
-    choices: [deployed, reverted, query]
+    choices: [deployed, reverted, query, restored]
     default: deployed
   tag:
     description:
       - The image tag to deploy, in Docker's tag grammar (letters, digits, V(_), V(.), V(-);
         at most 128 characters; not starting with V(.) or V(-)).
-      - Required when O(state=deployed); not accepted with the other states.
+      - Required when O(state=deployed). With O(state=restored), the tag TAG goes back to
+        (omit it when there was no TAG). Not accepted with the other states.
+    type: str
+  previous:
+    description:
+      - With O(state=restored), the tag REVERT goes back to (omit it when there was no REVERT).
+        Not accepted with the other states.
     type: str
   history_size:
     description:
@@ -124,6 +134,13 @@ EXAMPLES = r"""
   dockyard.django.release:
     app: shop
     state: reverted
+
+- name: Put TAG and REVERT back as they were before a deploy that failed
+  dockyard.django.release:
+    app: shop
+    state: restored
+    tag: "{{ before.current | default(omit, true) }}"
+    previous: "{{ before.previous | default(omit, true) }}"
 
 - name: Read the release files
   dockyard.django.release:
@@ -208,6 +225,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._release import (
     atomic_write,
     format_history,
     format_tag_file,
+    fsync_dir,
     make_entry,
     parse_history,
     parse_tag_file,
@@ -246,6 +264,7 @@ class Settings:
     root: str
     state: str
     tag: str | None
+    previous: str | None
     history_size: int
     deployer: str
     result: str | None
@@ -307,8 +326,16 @@ def check_params(params: dict[str, Any]) -> Settings:
         if tag is None:
             raise ValidationError("tag is required when state is deployed")
         check_tag(tag)
+    elif state == "restored":
+        if tag is not None:
+            check_tag(tag)
     elif tag is not None:
-        raise ValidationError(f"tag is only used with state=deployed, not with state={state}")
+        raise ValidationError(f"tag is only used with state=deployed or restored, not with state={state}")
+    previous = params["previous"]
+    if previous is not None:
+        if state != "restored":
+            raise ValidationError(f"previous is only used with state=restored, not with state={state}")
+        check_tag(previous, "previous")
     if params["history_size"] < 1:
         raise ValidationError(f"history_size must be at least 1, got {params['history_size']}")
     result = params["result"]
@@ -322,6 +349,7 @@ def check_params(params: dict[str, Any]) -> Settings:
         root=os.path.normpath(root),
         state=state,
         tag=tag,
+        previous=previous,
         history_size=params["history_size"],
         deployer=_check_deployer(deployer if deployer is not None else default_deployer()),
         result=result,
@@ -383,6 +411,8 @@ class ReleaseFiles:
             return self._plan_deployed(before)
         if self.settings.state == "reverted":
             return self._plan_reverted(before)
+        if self.settings.state == "restored":
+            return self._plan_restored(before)
         return before, None
 
     def _plan_deployed(self, before: Releases) -> tuple[Releases, dict[str, Any] | None]:
@@ -403,6 +433,21 @@ class ReleaseFiles:
         entry = self._entry(before.previous, before.current, "reverted")
         after = Releases(before.previous, before.current, rotate(before.history, entry, self.settings.history_size))
         return after, entry
+
+    def _plan_restored(self, before: Releases) -> tuple[Releases, dict[str, Any] | None]:
+        tag, previous = self.settings.tag, self.settings.previous
+        if before.current == tag and before.previous == previous:
+            return before, None
+        undone = before.current
+        if tag is not None:
+            entry = self._entry(tag, undone, "rolled-back")
+        elif undone is not None:
+            # No release is left (the first deploy failed): record the failed one.
+            entry = self._entry(undone, None, "failed")
+        else:
+            entry = None
+        history = before.history if entry is None else rotate(before.history, entry, self.settings.history_size)
+        return Releases(tag, previous, history), entry
 
     # Acting
 
@@ -454,8 +499,24 @@ class ReleaseFiles:
         except OSError as exc:
             raise ReleaseError(f"writing {path} failed: {exc.strerror or exc}") from None
 
+    def _remove(self, path: str) -> None:
+        if self.module.check_mode:
+            return
+        try:
+            os.unlink(path)
+            fsync_dir(self.directory)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise ReleaseError(f"removing {path} failed: {exc.strerror or exc}") from None
+
     def apply(self, before: Releases, after: Releases, entry: dict[str, Any] | None) -> bool:
         """Write what differs, REVERT before TAG so TAG always names a complete release."""
+        removals = [path for path, was, now in ((self.revert_path, before.previous, after.previous),
+                                                (self.tag_path, before.current, after.current))
+                    if was is not None and now is None]
+        for path in removals:
+            self._remove(path)
         writes: list[tuple[str, str]] = []
         if after.previous is not None and after.previous != before.previous:
             writes.append((self.revert_path, format_tag_file(after.previous)))
@@ -464,7 +525,7 @@ class ReleaseFiles:
         if entry is not None:
             writes.append((self.history_path, format_history(after.history)))
         if not writes:
-            return self._fix_attributes([self.tag_path, self.revert_path, self.history_path])
+            return self._fix_attributes([self.tag_path, self.revert_path, self.history_path]) or bool(removals)
         self._ensure_directory()
         written = {path for path, _text in writes}
         for path, text in writes:
@@ -498,8 +559,9 @@ def main() -> None:
     argument_spec = dict(
         app=dict(type="str", required=True),
         root=dict(type="path", default="/var/www"),
-        state=dict(type="str", default="deployed", choices=["deployed", "reverted", "query"]),
+        state=dict(type="str", default="deployed", choices=["deployed", "reverted", "query", "restored"]),
         tag=dict(type="str"),
+        previous=dict(type="str"),
         history_size=dict(type="int", default=10),
         deployer=dict(type="str"),
         result=dict(type="str"),

@@ -364,3 +364,48 @@ def test_owner_and_group_are_applied(tmp_path: Path) -> None:
     for path in (app_dir(tmp_path), app_dir(tmp_path) / "TAG"):
         assert (path.stat().st_uid, path.stat().st_gid) == (uid, gid)
     assert run(tmp_path, tag="build-1", owner=str(uid), group=str(gid))["changed"] is False
+
+
+# Restoring after a failed deploy
+
+
+def test_restored_puts_both_files_back_exactly(tmp_path: Path) -> None:
+    run(tmp_path, tag="build-1")
+    run(tmp_path, tag="build-2")
+    before = run(tmp_path, state="query")
+    run(tmp_path, tag="build-3")  # the deploy that fails
+    result = run(tmp_path, state="restored", tag=before["current"], previous=before["previous"])
+    assert result["changed"] is True
+    assert read(tmp_path, "TAG") == "export TAG=build-2\n"
+    assert read(tmp_path, "REVERT") == "export TAG=build-1\n"
+    assert history(tmp_path)[-1]["result"] == "rolled-back"
+    assert history(tmp_path)[-1]["previous"] == "build-3"
+    again = run(tmp_path, state="restored", tag="build-2", previous="build-1")
+    assert again["changed"] is False
+
+
+def test_restored_after_a_failed_first_deploy_removes_tag(tmp_path: Path) -> None:
+    run(tmp_path, tag="build-1")
+    result = run(tmp_path, state="restored")
+    assert result["changed"] is True and result["current"] is None and result["previous"] is None
+    assert not (app_dir(tmp_path) / "TAG").exists()
+    assert history(tmp_path)[-1]["result"] == "failed"
+
+
+def test_restored_check_mode_writes_nothing(tmp_path: Path) -> None:
+    run(tmp_path, tag="build-1")
+    run(tmp_path, tag="build-2")
+    seen = snapshot(tmp_path)
+    result = run(tmp_path, state="restored", tag="build-1", _ansible_check_mode=True)
+    assert result["changed"] is True
+    assert snapshot(tmp_path) == seen
+
+
+@pytest.mark.parametrize("args", [
+    {"state": "restored", "previous": "-bad"},
+    {"state": "deployed", "tag": "build-1", "previous": "build-0"},
+])
+def test_previous_is_checked(tmp_path: Path, args: dict[str, Any]) -> None:
+    seen = snapshot(tmp_path)
+    assert "previous" in fail(tmp_path, **args)["msg"]
+    assert snapshot(tmp_path) == seen
