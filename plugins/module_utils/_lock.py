@@ -1,0 +1,73 @@
+# Copyright: dockyard.django contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic of the per-app deploy lock: the lock file's content and what to say about it.
+
+Private to this collection (the leading underscore): no compatibility promise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_FIELDS = ("app", "holder", "run_id", "since")
+
+
+class MalformedLock(ValueError):
+    """A lock file exists but does not hold a lock this module wrote; the message names it."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def format_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_lock(app: str, holder: str, run_id: str, since: datetime) -> dict[str, str]:
+    return {"app": app, "holder": holder, "run_id": run_id, "since": format_time(since)}
+
+
+def format_lock(lock: dict[str, str]) -> str:
+    return json.dumps(lock, sort_keys=True) + "\n"
+
+
+def parse_lock(text: str, path: str) -> dict[str, str]:
+    """The lock a file holds, else MalformedLock (never quoting the file)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise MalformedLock(f"{path} is not a lock file written by dockyard.django.deploy_lock (not JSON)") from None
+    if not isinstance(data, dict) or any(not isinstance(data.get(key), str) for key in _FIELDS):
+        raise MalformedLock(f"{path} is not a lock file written by dockyard.django.deploy_lock (missing fields)")
+    return {key: data[key] for key in _FIELDS}
+
+
+def age_of(lock: dict[str, str], now: datetime) -> str:
+    """How long a lock has been held, for a person: '3m12s'."""
+    try:
+        since = datetime.strptime(lock["since"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "an unknown time"
+    seconds = max(0, int((now - since).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{seconds:02d}s"
+    return f"{seconds}s"
+
+
+def held_message(lock: dict[str, str], path: str, now: datetime) -> str:
+    """Who holds the lock and since when, and how to get past it."""
+    return (
+        f"the deploy lock of app {lock['app']} is held by {lock['holder']} (run {lock['run_id']}) "
+        f"since {lock['since']} ({age_of(lock, now)} ago): another deploy of this app is running. "
+        f"Wait for it (deploy_lock_wait), or, if that deploy died, release the stale lock with "
+        f"state=released force=true ({path})"
+    )
+

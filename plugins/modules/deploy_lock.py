@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# Copyright: dockyard.django contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: deploy_lock
+short_description: Take, release or inspect an app's deploy lock on one host
+version_added: 0.1.0
+description:
+  - One deploy of an app at a time. The lock is a file C(<dir>/<app>.lock) on one coordination
+    host (the deploy playbook uses the first load balancer), created with C(O_EXCL) so that two
+    runs racing for it cannot both win. It records who holds it, since when, and the run's id.
+  - Deploys of different apps take different files and never block each other.
+  - A lock held by the same O(run_id) is already ours: taking it again changes nothing.
+  - A lock left behind by a run that died is released with O(state=released) and O(force=true).
+options:
+  app:
+    description: The app whose deploys the lock serializes.
+    type: str
+    required: true
+  state:
+    description:
+      - V(acquired) takes the lock, waiting up to O(wait) seconds for another run to release it;
+        fails at once (O(wait=0)) or after O(wait) naming who holds it and since when.
+      - V(released) removes the lock when this O(run_id) holds it (or whoever holds it, with
+        O(force=true)); a missing lock is already released.
+      - V(query) only reports the lock.
+    type: str
+    choices: [acquired, released, query]
+    default: acquired
+  run_id:
+    description:
+      - Identifies one deploy run; the same value must be given to take and release the lock.
+      - Letters, digits, V(_), V(.), V(:) and V(-), at most 64 characters.
+      - Required with O(state=acquired), and with O(state=released) unless O(force=true).
+    type: str
+  holder:
+    description: Who takes the lock, for the message another run shows (for example V(alice@laptop)).
+    type: str
+    default: unknown
+  wait:
+    description: Seconds to wait for a lock another run holds before failing.
+    type: int
+    default: 0
+  force:
+    description: With O(state=released), remove the lock whoever holds it (a stale lock).
+    type: bool
+    default: false
+  dir:
+    description: The directory of the lock files.
+    type: path
+    default: /var/lib/dockyard/locks
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether the lock could be taken or released, and touches no file.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+author: "dockyard.django maintainers"
+"""
+
+EXAMPLES = r"""
+- name: Take the deploy lock of shop, waiting up to 5 minutes
+  dockyard.django.deploy_lock:
+    app: shop
+    run_id: "{{ deploy_run_id }}"
+    holder: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ lookup('ansible.builtin.pipe', 'hostname') }}"
+    wait: 300
+
+- name: Release it
+  dockyard.django.deploy_lock:
+    app: shop
+    run_id: "{{ deploy_run_id }}"
+    state: released
+
+- name: Release a lock left by a deploy that died
+  dockyard.django.deploy_lock:
+    app: shop
+    state: released
+    force: true
+"""
+
+RETURN = r"""
+lock:
+  description: The lock after the module ran (in check mode, as it would be); null when nobody holds it.
+  returned: always
+  type: dict
+  sample: {app: shop, holder: alice@laptop, run_id: "20261123T130201-4242", since: "2026-11-23T13:02:01Z"}
+released:
+  description: With O(state=released), the lock that was removed; null when there was none.
+  returned: when state is released
+  type: dict
+waited:
+  description: Seconds spent waiting for another run's lock.
+  returned: when state is acquired
+  type: int
+"""
+
+import os
+import time
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dockyard.django.plugins.module_utils._lock import (
+    RUN_ID_RE,
+    MalformedLock,
+    format_lock,
+    held_message,
+    make_lock,
+    parse_lock,
+    utc_now,
+)
+from ansible_collections.dockyard.django.plugins.module_utils._validation import ValidationError, check_app
+
+POLL_SECONDS = 1.0
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Refuse bad input before any file is touched."""
+    check_app(params["app"])
+    run_id = params["run_id"]
+    needs_run_id = params["state"] == "acquired" or (params["state"] == "released" and not params["force"])
+    if run_id is None and needs_run_id:
+        raise ValidationError(f"run_id is required with state={params['state']}" +
+                              ("" if params["state"] == "acquired" else " (or force=true)"))
+    if run_id is not None and not RUN_ID_RE.match(run_id):
+        raise ValidationError(f"run_id {run_id!r} is not valid: it must match [A-Za-z0-9_.:-]{{1,64}}")
+    if params["wait"] < 0:
+        raise ValidationError(f"wait must be 0 or more seconds, got {params['wait']}")
+    holder = params["holder"]
+    if not holder or len(holder) > 128 or any(ord(ch) < 32 for ch in holder):
+        raise ValidationError("holder must be a non-empty single-line string of at most 128 characters")
+    if not os.path.isabs(params["dir"]):
+        raise ValidationError(f"dir {params['dir']!r} must be an absolute path")
+
+
+class DeployLock:
+    """Reads the lock file, decides, and creates or removes it."""
+
+    def __init__(self, module: AnsibleModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.path = os.path.join(self.params["dir"], f"{self.params['app']}.lock")
+
+    def read(self) -> dict[str, str] | None:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                text = handle.read(4096)
+        except FileNotFoundError:
+            return None
+        return parse_lock(text, self.path)
+
+    def _create(self, lock: dict[str, str]) -> bool:
+        """Create the lock file atomically; False when another run created it first."""
+        os.makedirs(self.params["dir"], mode=0o755, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(format_lock(lock))
+            handle.flush()
+            os.fsync(handle.fileno())
+        return True
+
+    def acquire(self) -> dict[str, Any]:
+        p = self.params
+        mine = make_lock(p["app"], p["holder"], p["run_id"], utc_now())
+        started = time.monotonic()
+        while True:
+            current = self.read()
+            if current is not None and current["run_id"] == p["run_id"]:
+                return {"changed": False, "lock": current, "waited": int(time.monotonic() - started)}
+            if current is None:
+                if self.module.check_mode:
+                    return {"changed": True, "lock": mine, "waited": 0}
+                if self._create(mine):
+                    return {"changed": True, "lock": mine, "waited": int(time.monotonic() - started)}
+                continue  # another run won the race: read who it is
+            if time.monotonic() - started >= p["wait"] or self.module.check_mode:
+                self.module.fail_json(msg=held_message(current, self.path, utc_now()), lock=current)
+            time.sleep(POLL_SECONDS)
+
+    def release(self) -> dict[str, Any]:
+        p = self.params
+        current = self.read()
+        if current is None:
+            return {"changed": False, "lock": None, "released": None}
+        if current["run_id"] != p["run_id"] and not p["force"]:
+            self.module.fail_json(
+                msg=f"not releasing: {held_message(current, self.path, utc_now())}", lock=current)
+        if not self.module.check_mode:
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+        return {"changed": True, "lock": None, "released": current}
+
+    def run(self) -> dict[str, Any]:
+        state = self.params["state"]
+        if state == "acquired":
+            return self.acquire()
+        if state == "released":
+            return self.release()
+        return {"changed": False, "lock": self.read()}
+
+
+def main() -> None:
+    argument_spec = dict(
+        app=dict(type="str", required=True),
+        state=dict(type="str", default="acquired", choices=["acquired", "released", "query"]),
+        run_id=dict(type="str"),
+        holder=dict(type="str", default="unknown"),
+        wait=dict(type="int", default=0),
+        force=dict(type="bool", default=False),
+        dir=dict(type="path", default="/var/lib/dockyard/locks"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        check_params(module.params)
+    except ValidationError as exc:
+        module.fail_json(msg=str(exc))
+    try:
+        result = DeployLock(module).run()
+    except MalformedLock as exc:
+        module.fail_json(msg=f"{exc}; remove it by hand if it is not a dockyard lock")
+    except OSError as exc:
+        module.fail_json(msg=f"lock file {module.params['dir']}: {exc.strerror or exc}")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
