@@ -1,0 +1,111 @@
+# Copyright: dockyard.django contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure logic of the two web slots of an app on one host (blue/green on two ports).
+
+An app's web service runs in one of two slots, ``a`` on the app's port and ``b`` on the port
+after it. A deploy starts the new release in the slot that is not serving, waits until it is
+healthy, points the load balancer at it, then stops the old one (kept for a fast rollback).
+
+Private to this collection (the leading underscore): no compatibility promise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SLOTS = ("a", "b")
+SLOT_FILE = "SLOT"
+SLOTS_DIR = "slots"
+_SLOT_FILE_RE = re.compile(r"^(?P<slot>[ab])\n?\Z")
+
+
+class MalformedSlotFile(ValueError):
+    """The SLOT file holds something else than a slot name; the message names it."""
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """What runs in one slot: the container's state as the engine reports it."""
+
+    exists: bool = False
+    running: bool = False
+    health: str | None = None  # healthy, unhealthy, starting, or None without a healthcheck
+    tag: str | None = None
+
+    @property
+    def serving(self) -> bool:
+        """Running and healthy (or running with no healthcheck to wait for)."""
+        return self.running and self.health in (None, "healthy")
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """What staging a tag needs: the slot that will serve it, and whether to start it."""
+
+    slot: str
+    start: bool  # start (or recreate) the slot's container with the tag
+    switch: bool  # the load balancer must be pointed at this slot
+
+
+def other(slot: str) -> str:
+    return "b" if slot == "a" else "a"
+
+
+def port_of(slot: str, base_port: int) -> int:
+    return base_port + SLOTS.index(slot)
+
+
+def parse_slot_file(text: str, path: str) -> str:
+    match = _SLOT_FILE_RE.match(text)
+    if match is None:
+        raise MalformedSlotFile(f"{path} is malformed: expected one line 'a' or 'b'")
+    return match.group("slot")
+
+
+def format_slot_env(tag: str, port: int) -> str:
+    """The env file compose interpolates a slot's compose file with."""
+    return f"TAG={tag}\nWEB_PORT={port}\n"
+
+
+def tag_of_image(image: str) -> str | None:
+    """The tag of an image reference such as registry:5000/demo:build-2 (None without a tag)."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def plan_stage(active: str | None, slots: dict[str, SlotState], tag: str) -> StagePlan:
+    """Decide where ``tag`` will serve from.
+
+    - The active slot already serves the tag: nothing to do.
+    - Otherwise the tag goes to the slot that is not active (slot ``a`` on a first deploy),
+      started unless it already serves the tag (a rerun after a partial failure).
+    """
+    if active is not None:
+        current = slots[active]
+        if current.serving and current.tag == tag:
+            return StagePlan(slot=active, start=False, switch=False)
+        target = other(active)
+    else:
+        # No record of an active slot: a first deploy, or a slot that serves already.
+        serving = [name for name in SLOTS if slots[name].serving and slots[name].tag == tag]
+        if serving:
+            return StagePlan(slot=serving[0], start=False, switch=True)
+        target = "a"
+    ready = slots[target].serving and slots[target].tag == tag
+    return StagePlan(slot=target, start=not ready, switch=True)
+
+
+def describe(active: str | None, slots: dict[str, SlotState], base_port: int) -> str:
+    """The slots as diff text, one line each."""
+    lines = [f"active: {active or '-'}"]
+    for name in SLOTS:
+        state = slots[name]
+        what = "absent"
+        if state.exists:
+            what = f"{state.tag or '?'} {'running' if state.running else 'stopped'}"
+            if state.running and state.health:
+                what += f" ({state.health})"
+        lines.append(f"slot {name} (port {port_of(name, base_port)}): {what}")
+    return "\n".join(lines) + "\n"
