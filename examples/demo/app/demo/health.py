@@ -1,0 +1,59 @@
+"""What /healthz checks: the database and the Celery broker, each with short timeouts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connections
+
+BROKER_TIMEOUT = 2.0  # seconds; a health check must answer well within the LB's timeout
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def check_database() -> str | None:
+    """None when `SELECT 1` on the default connection works, else what went wrong."""
+    connection = connections["default"]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure is a failed check, reported, never raised
+        # Drop a broken persistent connection now rather than at the end of the request.
+        connection.close_if_unusable_or_obsolete()
+        return _describe(exc)
+    return None
+
+
+def check_broker() -> str | None:
+    """None when the broker answers (Redis PING; a kombu connection for other schemes)."""
+    url = settings.CELERY_BROKER_URL
+    try:
+        if urlsplit(url).scheme in {"redis", "rediss"}:
+            import redis
+
+            client = redis.Redis.from_url(url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        else:
+            from kombu import Connection
+
+            with Connection(url, connect_timeout=BROKER_TIMEOUT) as conn:
+                conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
+    except Exception as exc:
+        return _describe(exc)
+    return None
+
+
+def run_checks() -> dict[str, str]:
+    """Each check's name mapped to "ok" or its failure."""
+    results: dict[str, str] = {}
+    for name, check in (("database", check_database), ("broker", check_broker)):
+        results[name] = check() or "ok"
+    return results
