@@ -13,7 +13,11 @@ export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 
 PYTEST_ARGS ?=
 
-.PHONY: help venv collection lab lab-down deploy lint test unit clean
+# The demo image: make image TAG=<tag> [VARIANT=normal|unhealthy|badmigration|newmigration]
+TAG ?=
+VARIANT ?= normal
+
+.PHONY: help venv collection lab lab-down image deploy lint test unit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +45,10 @@ lab: collection ## Bring up the local lab (idempotent)
 lab-down: collection ## Remove the lab's containers, volumes, network and state
 	@bash lab/bin/prereqs.sh
 	ansible-playbook -i lab/controller.yml lab/down.yml
+
+image: lab ## Build the demo image and push it to the lab registry (TAG=..., VARIANT=...)
+	@test -n "$(TAG)" || { echo "usage: make image TAG=<tag> [VARIANT=normal|unhealthy|badmigration|newmigration]" >&2; exit 2; }
+	bash examples/demo/bin/build-image.sh $(TAG) $(VARIANT)
 
 deploy: lab ## Bring up the lab and check every host answers
 	ansible all -m ansible.builtin.ping
