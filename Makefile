@@ -50,8 +50,15 @@ image: lab ## Build the demo image and push it to the lab registry (TAG=..., VAR
 	@test -n "$(TAG)" || { echo "usage: make image TAG=<tag> [VARIANT=normal|unhealthy|badmigration|newmigration]" >&2; exit 2; }
 	bash examples/demo/bin/build-image.sh $(TAG) $(VARIANT)
 
-deploy: lab ## Bring up the lab and check every host answers
+# The demo release `make deploy` ships: the commit it is built from.
+DEMO_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
+
+deploy: lab ## Lab, provisioning, demo image, deploy: the whole main job
 	ansible all -m ansible.builtin.ping
+	ansible-playbook playbooks/site.yml
+	bash examples/demo/bin/build-image.sh $(DEMO_TAG)
+	ansible-playbook playbooks/deploy.yml -e app=demo -e tag=$(DEMO_TAG)
+	@bash lab/bin/url.sh demo
 
 lint: collection ## ansible-lint, production profile
 	ansible-lint
