@@ -213,10 +213,16 @@ def collectstatic_changed(stdout: str) -> bool:
 # Secrets.
 # ---------------------------------------------------------------------------------------------
 
+# Keys the django_app role writes itself (app name, image, host): public, and masking them
+# would hide the image name in every message.
+_PUBLIC_KEY_PREFIX = "DOCKYARD_"
+
+
 def secret_values(env: dict[str, str]) -> list[str]:
     """The env values worth masking, longest first so that a value containing another goes whole."""
-    values = {value for value in env.values()
-              if len(value) >= MIN_SECRET_LENGTH and value.lower() not in _NOT_SECRET}
+    values = {value for key, value in env.items()
+              if len(value) >= MIN_SECRET_LENGTH and value.lower() not in _NOT_SECRET
+              and not key.startswith(_PUBLIC_KEY_PREFIX)}
     return sorted(values, key=len, reverse=True)
 
 

@@ -290,3 +290,9 @@ def test_tail_keeps_the_end() -> None:
     text = "\n".join(f"line {n}" for n in range(100))
     assert tail(text, lines=3) == "line 97\nline 98\nline 99"
     assert tail("x" * 5000, chars=10) == "..." + "x" * 10
+
+
+def test_dockyard_keys_are_not_masked() -> None:
+    from ansible_collections.dockyard.django.plugins.module_utils._django_task import secret_values
+    values = secret_values({"DOCKYARD_IMAGE": "registry:5000/demo", "SECRET_KEY": "s3cret-value"})
+    assert values == ["s3cret-value"]
