@@ -66,8 +66,11 @@ lint: collection ## ansible-lint, production profile
 unit: collection ## Unit tests only (no lab)
 	pytest tests/unit $(PYTEST_ARGS)
 
+# Two streams: the Molecule scenarios beside the rest (see tests/conftest.py).
+PYTEST_WORKERS ?= 2
+
 test: lint lab ## Lint, bring up the lab, run every test against it
-	pytest tests $(PYTEST_ARGS)
+	pytest tests -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 clean: ## Remove the venv and caches (the lab stays: see lab-down)
 	rm -rf $(VENV) .collections .cache .pytest_cache
