@@ -66,11 +66,12 @@ lint: collection ## ansible-lint, production profile
 unit: collection ## Unit tests only (no lab)
 	pytest tests/unit $(PYTEST_ARGS)
 
-# Two streams: the Molecule scenarios beside the rest (see tests/conftest.py).
+# Two workers, whole files each (--dist loadfile): the Molecule scenarios (one file, their
+# own hosts) run beside the lab tests, and the deploy tests (one file) keep their order.
 PYTEST_WORKERS ?= 2
 
 test: lint lab ## Lint, bring up the lab, run every test against it
-	pytest tests -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	pytest tests -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 clean: ## Remove the venv and caches (the lab stays: see lab-down)
 	rm -rf $(VENV) .collections .cache .pytest_cache

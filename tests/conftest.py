@@ -10,15 +10,6 @@ import pytest
 import lab_helpers
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Two streams for `pytest -n 2 --dist loadgroup`: the Molecule scenarios build their own
-    hosts, so they run beside everything that uses the lab's hosts, which runs in order in
-    the other stream (the deploy tests change what the lab serves)."""
-    for item in items:
-        group = "molecule" if "tests/molecule/" in item.nodeid else "lab"
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def lab() -> None:
     """Fail early and clearly when the lab is not up (run `make lab`)."""
