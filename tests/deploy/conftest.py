@@ -76,9 +76,14 @@ def load_for(app: str) -> LoadGenerator:
 
 @pytest.fixture(scope="session")
 def provisioned(lab: None) -> None:
-    """The lab provisioned by playbooks/site.yml (idempotent: quick when it already is)."""
+    """The lab provisioned by playbooks/site.yml (idempotent: quick when it already is), with
+    no deploy lock left by an earlier test run that was interrupted (a session owns the lab)."""
     run = playbook("site.yml")
     assert run.rc == 0, run.out[-4000:]
+    for app in APPS:
+        stale = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock",
+                                       {"app": app, "state": "released", "force": True})
+        assert not stale["failed"], stale.get("msg")
 
 
 @dataclass
