@@ -171,13 +171,14 @@ class DeployLock:
 
     def acquire(self) -> dict[str, Any]:
         p = self.params
-        mine = make_lock(p["app"], p["holder"], p["run_id"], utc_now())
         started = time.monotonic()
         while True:
             current = self.read()
             if current is not None and current["run_id"] == p["run_id"]:
                 return {"changed": False, "lock": current, "waited": int(time.monotonic() - started)}
             if current is None:
+                # Stamped when taken, not when asked: after a wait, "since" is still true.
+                mine = make_lock(p["app"], p["holder"], p["run_id"], utc_now())
                 if self.module.check_mode:
                     return {"changed": True, "lock": mine, "waited": 0}
                 if self._create(mine):
