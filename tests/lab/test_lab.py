@@ -45,6 +45,19 @@ def test_lab_hosts_resolve_each_other(lab: None) -> None:
     assert len(out.splitlines()) == 4
 
 
+def test_lab_hosts_have_fixed_addresses_outside_the_dynamic_range(lab: None) -> None:
+    """pg_hba and the Redis firewall allow app hosts by address: a lab host that restarts must
+    come back with its own, never one Docker handed to a Molecule host meanwhile."""
+    addresses = {}
+    for host in HOSTS:
+        out = subprocess.run(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                              lab_helpers.container(host)], check=True, capture_output=True, text=True)
+        addresses[host] = out.stdout.strip()
+    assert len(set(addresses.values())) == len(HOSTS), addresses
+    # Docker allocates only from the upper half of the /24 (lab/vars/lab.yml).
+    assert all(int(a.rsplit(".", 1)[1]) < 128 for a in addresses.values()), addresses
+
+
 def test_registry_refuses_anonymous_and_wrong_credentials(lab: None) -> None:
     ca = str(lab_helpers.STATE / "pki" / "ca.crt")
     base = f"https://{lab_helpers.registry_on_machine()}/v2/"
