@@ -72,6 +72,9 @@ options:
       - With O(state=retained), an app whose C(<root>/<app>/TAG) and C(REVERT) files
         (one line C(export TAG=<tag>)) name tags to protect as well. A missing file protects
         nothing; a malformed one makes the module fail before anything is removed.
+      - The TAG and REVERT files of every other app under O(root) protect their tags too:
+        apps on one host may share a repository, and one app's retention must never remove
+        the image another app would roll back to.
     type: str
   root:
     description:
@@ -318,13 +321,18 @@ class ImageTags:
         return ids, tags
 
     def release_tags(self) -> list[str]:
-        """Tags named by the app's TAG and REVERT files; fails on a malformed one."""
+        """Tags named by the TAG and REVERT files of the app and of every other app under
+        root (apps may share a repository); fails on a malformed one."""
         app = self.module.params["app"]
         if app is None:
             return []
+        root = self.module.params["root"]
+        try:
+            apps = sorted({app} | {entry.name for entry in os.scandir(root) if entry.is_dir()})
+        except FileNotFoundError:
+            apps = [app]
         tags: list[str] = []
-        for name in RELEASE_FILES:
-            path = os.path.join(self.module.params["root"], app, name)
+        for path in (os.path.join(root, name, release) for name in apps for release in RELEASE_FILES):
             try:
                 with open(path, encoding="utf-8") as handle:
                     text = handle.read(4096)

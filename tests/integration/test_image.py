@@ -134,13 +134,16 @@ def test_retained_keeps_newest_protected_and_used(tags: list[str]) -> None:
     for tag in tags:
         assert not image({"repository": REPO, "tag": tag})["failed"]
     assert local_tags() == set(tags)
-    # t0 protected by option, t2 by the app's TAG file, t1 used by a stopped container;
-    # keep=2 keeps t5 and t4, which leaves t3 alone to remove.
+    # t0 protected by option, t2 by the app's TAG file, t3 by another app's REVERT (apps on
+    # one host may share a repository), t1 used by a stopped container; keep=1 keeps t5,
+    # which leaves t4 alone to remove.
     host_run(HOST, "docker", "create", "--name", STOPPED, f"{REPO}:{tags[1]}", "true")
     app_dir = f"{WORK}/www/itimage"
     host_run(HOST, "mkdir", "-p", app_dir)
     host_run(HOST, "tee", f"{app_dir}/TAG", input=f"export TAG={tags[2]}\n")
-    args = {"repository": REPO, "state": "retained", "keep": 2, "protect": [tags[0]],
+    host_run(HOST, "mkdir", "-p", f"{WORK}/www/other")
+    host_run(HOST, "tee", f"{WORK}/www/other/REVERT", input=f"export TAG={tags[3]}\n")
+    args = {"repository": REPO, "state": "retained", "keep": 1, "protect": [tags[0]],
             "app": "itimage", "root": f"{WORK}/www"}
 
     host_run(HOST, "tee", f"{app_dir}/REVERT", input="export TAG=\nrm -rf /\n")
@@ -151,18 +154,18 @@ def test_retained_keeps_newest_protected_and_used(tags: list[str]) -> None:
 
     checked = image(args, check=True, diff=True)
     assert not checked["failed"], checked["msg"]
-    assert checked["changed"] and checked["removed"] == [tags[3]]
-    assert set(checked["kept"]) == set(tags) - {tags[3]}
+    assert checked["changed"] and checked["removed"] == [tags[4]]
+    assert set(checked["kept"]) == set(tags) - {tags[4]}
     assert checked["diff"]["before"] == "".join(f"{t}\n" for t in sorted(tags))
-    assert tags[3] not in checked["diff"]["after"]
+    assert tags[4] not in checked["diff"]["after"]
     assert local_tags() == set(tags), "check mode removed something"
 
     applied = image(args, diff=True)
     assert not applied["failed"], applied["msg"]
-    assert applied["changed"] and applied["removed"] == [tags[3]]
-    assert applied["kept"] == [tags[5], tags[4], tags[2], tags[1], tags[0]]
-    assert sorted(applied["protected"]) == sorted([tags[0], tags[2]])
-    assert local_tags() == set(tags) - {tags[3]}
+    assert applied["changed"] and applied["removed"] == [tags[4]]
+    assert applied["kept"] == [tags[5], tags[3], tags[2], tags[1], tags[0]]
+    assert sorted(applied["protected"]) == sorted([tags[0], tags[2], tags[3]])
+    assert local_tags() == set(tags) - {tags[4]}
 
     again = image(args)
     assert not again["failed"] and not again["changed"] and again["removed"] == []
