@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 TAG ?=
 VARIANT ?= normal
 
-.PHONY: help venv collection lab lab-down image deploy lint test unit clean
+.PHONY: help venv collection lab lab-down image deploy lint test unit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,11 @@ PYTEST_WORKERS ?= 2
 
 test: lint lab ## Lint, bring up the lab, run every test against it
 	pytest tests -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
+
+# Measurements, not tests: deploy, no-op and rollback of dockyard beside the classic shell
+# pipeline, for 1, 2 and 4 web hosts, under load. Never fails on a number.
+bench: lab ## Benchmark deploys against the shell baseline (BENCH_HOSTS=1,2,4); results in bench/results/
+	python -m bench.run $(if $(BENCH_HOSTS),--hosts $(BENCH_HOSTS))
 
 clean: ## Remove the venv and caches (the lab stays: see lab-down)
 	rm -rf $(VENV) .collections .cache .pytest_cache

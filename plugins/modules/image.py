@@ -72,9 +72,9 @@ options:
       - With O(state=retained), an app whose C(<root>/<app>/TAG) and C(REVERT) files
         (one line C(export TAG=<tag>)) name tags to protect as well. A missing file protects
         nothing; a malformed one makes the module fail before anything is removed.
-      - The TAG and REVERT files of every other app under O(root) protect their tags too:
-        apps on one host may share a repository, and one app's retention must never remove
-        the image another app would roll back to.
+      - The TAG and REVERT files of every other app under O(root) protect their tags too,
+        because apps on one host may share a repository and one app's retention must never
+        remove the image another app would roll back to.
     type: str
   root:
     description:

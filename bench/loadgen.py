@@ -17,9 +17,10 @@ import requests
 
 @dataclass
 class Outcome:
-    started: float
+    started: float  # time.monotonic(), for durations
     seconds: float
     status: int | None
+    at: float = 0.0  # time.time(), to place the request on a timeline
     release: str | None = None
     host: str | None = None
     error: str | None = None
@@ -53,7 +54,7 @@ class LoadGenerator:
                 if len(self.outcomes) >= self.max_requests:
                     return
             started = time.monotonic()
-            outcome = Outcome(started=started, seconds=0.0, status=None)
+            outcome = Outcome(started=started, seconds=0.0, status=None, at=time.time())
             try:
                 response = session.get(self.url, headers={"Host": self.host_header}, timeout=self.timeout)
                 outcome.status = response.status_code

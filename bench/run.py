@@ -1,0 +1,220 @@
+"""`make bench`: dockyard's deploys measured beside the classic shell pipeline, on the lab.
+
+For each host count (1, 2, 4 web hosts: the apps bench1, bench2, bench4 of
+bench/inventory.yml), with steady HTTP load through the nginx front:
+
+  dockyard  deploy (a new tag), no-op (the same tag again), rollback (to REVERT)
+  baseline  deploy (another new tag), rollback (swap TAG/REVERT), no-op (the current tag again)
+
+Each measured run records its steps per host (the dockyard.django.timeline callback, the
+baseline's timing log) and every request's outcome. Results: bench/results/<date>.json (every
+figure and the machine), <date>.md (the table, also printed), <date>-<N>hosts.png (timelines).
+Benchmarks measure; they never fail on a number. A failed step is recorded with its rc.
+
+    python -m bench.run [--hosts 1,2,4] [--skip-setup]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import report  # noqa: E402
+from bench.loadgen import LoadGenerator  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+WORK = RESULTS / "work"
+INVENTORY = ["-i", "lab/inventory.yml", "-i", "bench/inventory.yml"]
+APPS = {1: ("bench1", ["web1"]), 2: ("bench2", ["web1", "web2"]), 4: ("bench4", ["web1", "web2", "web3", "web4"])}
+WORKERS = ["worker1"]
+PREFIX = "dockyard-lab"
+IMAGE = "registry:5000/demo"  # as the lab hosts know it
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def ansible_env(timeline: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{REPO / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    env.setdefault("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
+    env.setdefault("ANSIBLE_HOME", str(REPO / ".cache" / "ansible"))
+    env["ANSIBLE_NOCOLOR"] = "1"
+    if timeline is not None:
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "dockyard.django.timeline"
+        env["DOCKYARD_TIMELINE"] = str(timeline)
+    return env
+
+
+def run(argv: list[str], name: str, env: dict[str, str] | None = None) -> int:
+    """Run a command from the checkout, its output into bench/results/work/<name>.log."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    with open(WORK / f"{name}.log", "w", encoding="utf-8") as out:
+        return subprocess.run(argv, cwd=REPO, env=env or ansible_env(), stdout=out, stderr=subprocess.STDOUT,
+                              check=False).returncode
+
+
+def must(rc: int, what: str, name: str) -> None:
+    if rc != 0:
+        sys.exit(f"bench: {what} failed (rc={rc}); see {WORK / (name + '.log')}")
+
+
+def lb_address() -> str:
+    return subprocess.run(["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                           f"{PREFIX}-lb1"], text=True, capture_output=True, check=True).stdout.strip()
+
+
+def machine() -> dict[str, Any]:
+    def out(*argv: str) -> str:
+        proc = subprocess.run(argv, text=True, capture_output=True, check=False, cwd=REPO, env=ansible_env())
+        return proc.stdout.strip().splitlines()[0] if proc.returncode == 0 and proc.stdout.strip() else ""
+
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        mem_kb = int(handle.readline().split()[1])
+    return {
+        "hostname": platform.node(),
+        "kernel": platform.release(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "ansible_core": out("ansible", "--version"),
+        "docker": out("docker", "version", "--format", "{{.Server.Version}}"),
+        "commit": out("git", "rev-parse", "--short", "HEAD"),
+    }
+
+
+class Bench:
+    def __init__(self, stamp: str) -> None:
+        self.stamp = stamp
+        self.url = f"http://{lb_address()}/version"
+        self.records: list[dict[str, Any]] = []
+
+    def tag(self, name: str) -> str:
+        return f"bench-{self.stamp}-{name}"
+
+    # The two tools
+
+    def dockyard(self, action: str, app: str, hosts: int, tag: str | None) -> None:
+        name = f"{hosts}-dockyard-{action}"
+        timeline = WORK / f"{name}.timeline.json"
+        playbook = "playbooks/rollback.yml" if action == "rollback" else "playbooks/deploy.yml"
+        argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}"] + (["-e", f"tag={tag}"] if tag else [])
+        self._measure(name, "dockyard", action, app, hosts, argv, ansible_env(timeline),
+                      lambda: report.steps_from_timeline(json.loads(timeline.read_text())))
+
+    def baseline(self, action: str, app: str, hosts: int, tag: str | None) -> None:
+        name = f"{hosts}-baseline-{action}"
+        timing = WORK / f"{name}.timing.tsv"
+        timing.write_text("")
+        env = dict(os.environ, WEB_HOSTS=" ".join(APPS[hosts][1]), WORKER_HOSTS=" ".join(WORKERS), IMAGE=IMAGE,
+                   TIMING_LOG=str(timing), LAB_PREFIX=PREFIX)
+        verb = "rollback" if action == "rollback" else "deploy"
+        argv = ["bash", "bench/baseline/pipeline.sh", verb, app] + ([tag] if tag else [])
+        self._measure(name, "baseline", action, app, hosts, argv, env,
+                      lambda: report.steps_from_baseline_log(timing.read_text()))
+
+    def _measure(self, name: str, tool: str, action: str, app: str, hosts: int, argv: list[str],
+                 env: dict[str, str], steps: Any) -> None:
+        log(f"{tool} {action} of {app} ({hosts} web host(s))")
+        with LoadGenerator(self.url, f"{app}.lab", workers=4, max_seconds=900) as load:
+            time.sleep(1.0)
+            started = time.time()
+            rc = run(argv, name, env)
+            ended = time.time()
+            time.sleep(1.0)
+        trial = report.Trial(tool=tool, action=action, web_hosts=hosts, app=app, started=started, ended=ended,
+                             rc=rc, steps=steps(),
+                             requests=[report.Request(at=o.at, seconds=o.seconds, ok=o.ok) for o in load.outcomes])
+        record = report.trial_record(trial)
+        self.records.append(record)
+        req = record["requests"]
+        log(f"  {record['wall_s']:.1f} s (rc={rc}), overhead {record['overhead_s']:.1f} s, "
+            f"{req['failed']}/{req['sent']} requests failed, p50 {req['p50_ms']} ms, p99 {req['p99_ms']} ms")
+
+    # One host count
+
+    def host_count(self, hosts: int) -> None:
+        app, _web = APPS[hosts]
+        base, ours, theirs = self.tag("base"), self.tag(f"d{hosts}"), self.tag(f"c{hosts}")
+        log(f"{app}: bringing it to {base} (not measured)")
+        name = f"{hosts}-setup-deploy"
+        must(run(["ansible-playbook", *INVENTORY, "playbooks/deploy.yml", "-e", f"app={app}", "-e", f"tag={base}"],
+                 name), f"deploying {base} to {app}", name)
+        self.dockyard("deploy", app, hosts, ours)
+        self.dockyard("no-op", app, hosts, ours)
+        self.dockyard("rollback", app, hosts, None)
+        self.baseline("deploy", app, hosts, theirs)
+        self.baseline("rollback", app, hosts, None)
+        self.baseline("no-op", app, hosts, base)
+
+
+def setup(counts: list[int], stamp: str) -> None:
+    log("starting the bench hosts web3, web4")
+    must(run(["ansible-playbook", "-i", "lab/controller.yml", *INVENTORY, "bench/up.yml"], "setup-up"),
+         "bench/up.yml", "setup-up")
+    log("provisioning the lab with the bench apps (playbooks/site.yml)")
+    must(run(["ansible-playbook", *INVENTORY, "playbooks/site.yml"], "setup-site"), "site.yml", "setup-site")
+    names = ["base"] + [f"{tool}{n}" for n in counts for tool in ("d", "c")]
+    for name in names:
+        tag = f"bench-{stamp}-{name}"
+        log(f"building and pushing demo:{tag}")
+        must(run(["bash", "examples/demo/bin/build-image.sh", tag], f"setup-image-{name}"),
+             f"building {tag}", f"setup-image-{name}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hosts", default=os.environ.get("BENCH_HOSTS", "1,2,4"),
+                        help="web host counts to measure, from 1, 2, 4 (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        counts = sorted({int(n) for n in args.hosts.split(",")})
+    except ValueError:
+        parser.error(f"--hosts takes numbers separated by commas, got {args.hosts!r}")
+    if not set(counts) <= set(APPS):
+        parser.error(f"--hosts: only {sorted(APPS)} web hosts are set up, got {args.hosts!r}")
+
+    stamp = time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4]
+    date = time.strftime("%Y-%m-%dT%H%M%S")
+    started = time.time()
+    setup(counts, stamp)
+    bench = Bench(stamp)
+    for hosts in counts:
+        bench.host_count(hosts)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    document = {"date": date, "machine": machine(), "seconds": round(time.time() - started, 1),
+                "ratios": report.ratios(bench.records), "trials": bench.records}
+    (RESULTS / f"{date}.json").write_text(json.dumps(document, indent=1) + "\n")
+    table = report.markdown(bench.records)
+    ratio_lines = "\n".join(
+        f"- {hosts} web host(s): dockyard/baseline deploy {r['deploy_vs_baseline']}, "
+        f"overhead/wall {r['overhead_of_wall']}, rollback/deploy {r['rollback_of_deploy']}"
+        for hosts, r in document["ratios"].items())
+    (RESULTS / f"{date}.md").write_text(f"# make bench, {date}\n\n{table}\nRatios:\n\n{ratio_lines}\n")
+    for hosts in counts:
+        report.plot(bench.records, hosts, str(RESULTS / f"{date}-{hosts}hosts.png"))
+    print()
+    print(table)
+    print("Ratios:")
+    print(ratio_lines)
+    print(f"\nbench: results in {RESULTS.relative_to(REPO)}/{date}.json, .md and -<N>hosts.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
