@@ -60,6 +60,8 @@ class Trial:
     started: float
     ended: float
     rc: int
+    # When the front answered steadily again after the run (a run may end before its hosts serve).
+    settled: float | None = None
     steps: list[Step] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
 
@@ -137,6 +139,7 @@ def figures(trial: Trial) -> dict[str, Any]:
         "app": trial.app,
         "rc": trial.rc,
         "wall_s": round(trial.wall, 2),
+        "steady_s": round((trial.settled or trial.ended) - trial.started, 2),
         "docker_s": round(docker, 2),
         "overhead_s": round(trial.wall - docker, 2),
         "phases_s": phase_seconds(trial.steps),
@@ -198,9 +201,9 @@ def _cell(record: dict[str, Any] | None, key: str) -> str:
 def markdown(records: list[dict[str, Any]]) -> str:
     """The comparison table, then the phases of every deploy."""
     lines = [
-        "| web hosts | tool | deploy s | no-op s | rollback s | deploy overhead s | failed/sent deploy "
-        "| failed/sent rollback | p50/p99 ms deploy |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| web hosts | tool | deploy s | serving steadily after s | no-op s | rollback s | deploy overhead s "
+        "| failed/sent deploy | failed/sent rollback | p50/p99 ms deploy |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for hosts in sorted({r["web_hosts"] for r in records}):
         for tool in ("dockyard", "baseline"):
@@ -208,7 +211,8 @@ def markdown(records: list[dict[str, Any]]) -> str:
             if deploy is None:
                 continue
             noop, back = find(records, tool, "no-op", hosts), find(records, tool, "rollback", hosts)
-            lines.append(f"| {hosts} | {tool} | {_cell(deploy, 'wall_s')} | {_cell(noop, 'wall_s')} "
+            lines.append(f"| {hosts} | {tool} | {_cell(deploy, 'wall_s')} | {_cell(deploy, 'steady_s')} "
+                         f"| {_cell(noop, 'wall_s')} "
                          f"| {_cell(back, 'wall_s')} | {_cell(deploy, 'overhead_s')} | {_cell(deploy, 'requests')} "
                          f"| {_cell(back, 'requests')} | {_cell(deploy, 'latency')} |")
     lines += ["", "Deploy phases, seconds (wall time of each phase):", "",

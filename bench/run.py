@@ -130,20 +130,40 @@ class Bench:
     def _measure(self, name: str, tool: str, action: str, app: str, hosts: int, argv: list[str],
                  env: dict[str, str], steps: Any) -> None:
         log(f"{tool} {action} of {app} ({hosts} web host(s))")
+        self._settle(app)
         with LoadGenerator(self.url, f"{app}.lab", workers=4, max_seconds=900) as load:
             time.sleep(1.0)
             started = time.time()
             rc = run(argv, name, env)
             ended = time.time()
-            time.sleep(1.0)
+            # A run can end before its hosts serve again (the baseline does not wait for
+            # gunicorn): the requests that fail meanwhile are its own, so count until the
+            # front answers steadily again.
+            self._wait_steady(load)
+            settled = time.time()
         trial = report.Trial(tool=tool, action=action, web_hosts=hosts, app=app, started=started, ended=ended,
-                             rc=rc, steps=steps(),
+                             rc=rc, settled=settled, steps=steps(),
                              requests=[report.Request(at=o.at, seconds=o.seconds, ok=o.ok) for o in load.outcomes])
         record = report.trial_record(trial)
         self.records.append(record)
         req = record["requests"]
-        log(f"  {record['wall_s']:.1f} s (rc={rc}), overhead {record['overhead_s']:.1f} s, "
+        log(f"  {record['wall_s']:.1f} s (rc={rc}), serving steadily at {record['steady_s']:.1f} s, "
+            f"overhead {record['overhead_s']:.1f} s, "
             f"{req['failed']}/{req['sent']} requests failed, p50 {req['p50_ms']} ms, p99 {req['p99_ms']} ms")
+
+    @staticmethod
+    def _wait_steady(load: LoadGenerator, ok_in_a_row: int = 50, limit: float = 120.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            recent = load.outcomes[-ok_in_a_row:]
+            if len(recent) == ok_in_a_row and all(o.ok for o in recent):
+                return
+            time.sleep(0.2)
+
+    def _settle(self, app: str) -> None:
+        """Before a trial: the app answers steadily (what the previous one left is not counted)."""
+        with LoadGenerator(self.url, f"{app}.lab", workers=2, max_seconds=130) as load:
+            self._wait_steady(load)
 
     # One host count
 

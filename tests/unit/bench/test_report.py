@@ -74,8 +74,8 @@ def test_ratios_table_and_plot(tmp_path: Path) -> None:
     ratios = report.ratios(records)["2"]
     assert ratios == {"deploy_vs_baseline": 2.0, "overhead_of_wall": 0.7, "rollback_of_deploy": 0.25}
     table = report.markdown(records)
-    assert "| 2 | dockyard | 20.0 | 2.0 | 5.0 | 14.0 | 1/20 |" in table
-    assert "| 2 | baseline | 10.0 | - | - |" in table
+    assert "| 2 | dockyard | 20.0 | 20.0 | 2.0 | 5.0 | 14.0 | 1/20 |" in table
+    assert "| 2 | baseline | 10.0 | 10.0 | - | - |" in table
     assert records[0]["steps"][0]["start"] == 0.0 and records[0]["requests_timeline"][0] == [0.0, 0.01, True]
     png = tmp_path / "timeline.png"
     report.plot(records, 2, str(png))
