@@ -10,6 +10,7 @@ Each measured run records its steps per host (the dockyard.django.timeline callb
 baseline's timing log) and every request's outcome. Results: bench/results/<date>.json (every
 figure and the machine), <date>.md (the table, also printed), <date>-<N>hosts.png (timelines).
 Benchmarks measure; they never fail on a number. A failed step is recorded with its rc.
+At the end, bench/down.yml removes the bench apps' containers and the hosts web3 and web4.
 
     python -m bench.run [--hosts 1,2,4] [--skip-setup]
 """
@@ -211,10 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4]
     date = time.strftime("%Y-%m-%dT%H%M%S")
     started = time.time()
-    setup(counts, stamp)
-    bench = Bench(stamp)
-    for hosts in counts:
-        bench.host_count(hosts)
+    try:
+        setup(counts, stamp)
+        bench = Bench(stamp)
+        for hosts in counts:
+            bench.host_count(hosts)
+    finally:
+        log("removing the bench apps' containers and the bench hosts (bench/down.yml)")
+        run(["ansible-playbook", "-i", "lab/controller.yml", *INVENTORY, "bench/down.yml"], "teardown")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     document = {"date": date, "machine": machine(), "seconds": round(time.time() - started, 1),
