@@ -24,10 +24,18 @@ class Outcome:
     release: str | None = None
     host: str | None = None
     error: str | None = None
+    # Sent again once because the server closed the reused keep-alive connection it went out on.
+    retried: bool = False
 
     @property
     def ok(self) -> bool:
         return self.status == 200
+
+
+def closed_keepalive(exc: requests.ConnectionError) -> bool:
+    """Whether the server closed the connection under the request (not: refused a new one)."""
+    text = repr(exc)
+    return "Connection aborted" in text or "RemoteDisconnected" in text or "ConnectionResetError" in text
 
 
 @dataclass
@@ -56,7 +64,17 @@ class LoadGenerator:
             started = time.monotonic()
             outcome = Outcome(started=started, seconds=0.0, status=None, at=time.time())
             try:
-                response = session.get(self.url, headers={"Host": self.host_header}, timeout=self.timeout)
+                try:
+                    response = session.get(self.url, headers={"Host": self.host_header}, timeout=self.timeout)
+                except requests.ConnectionError as exc:
+                    if not closed_keepalive(exc):
+                        raise
+                    # What browsers and HTTP clients do (RFC 9110, 9.2.2): an idempotent request
+                    # that went out on a keep-alive connection the server was closing (an old
+                    # nginx worker after a graceful reload) is sent again, once, on a new one.
+                    # A server that refuses connections still fails: that is not retried.
+                    outcome.retried = True
+                    response = session.get(self.url, headers={"Host": self.host_header}, timeout=self.timeout)
                 outcome.status = response.status_code
                 if response.status_code == 200:
                     body = json.loads(response.text)
@@ -102,6 +120,7 @@ class LoadGenerator:
         return {
             "sent": len(self.outcomes),
             "failed": len(self.failed),
+            "retried": sum(1 for o in self.outcomes if o.retried),
             "p50_ms": round(quantiles[49] * 1000, 1),
             "p99_ms": round(quantiles[98] * 1000, 1),
         }

@@ -49,6 +49,7 @@ class Request:
     at: float
     seconds: float
     ok: bool
+    retried: bool = False
 
 
 @dataclass
@@ -146,6 +147,8 @@ def figures(trial: Trial) -> dict[str, Any]:
         "requests": {
             "sent": len(trial.requests),
             "failed": sum(1 for r in trial.requests if not r.ok),
+            # Sent again once after a keep-alive close, as real clients do (bench/loadgen.py).
+            "retried": sum(1 for r in trial.requests if r.retried),
             "p50_ms": quantile_ms(latencies, 50),
             "p99_ms": quantile_ms(latencies, 99),
         },

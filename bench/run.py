@@ -144,7 +144,8 @@ class Bench:
             settled = time.time()
         trial = report.Trial(tool=tool, action=action, web_hosts=hosts, app=app, started=started, ended=ended,
                              rc=rc, settled=settled, steps=steps(),
-                             requests=[report.Request(at=o.at, seconds=o.seconds, ok=o.ok) for o in load.outcomes])
+                             requests=[report.Request(at=o.at, seconds=o.seconds, ok=o.ok, retried=o.retried)
+                                       for o in load.outcomes])
         record = report.trial_record(trial)
         self.records.append(record)
         req = record["requests"]

@@ -228,6 +228,12 @@ def test_host_dying_mid_deploy_rolls_back_and_a_rerun_converges(deployed: str, i
 
 def test_rollback_past_a_migration_warns_and_keeps_it(deployed: str, images: Images) -> None:
     newmig = images.tag("newmig")
+    # The lab's database outlives a test session, and a rollback keeps what the newmig
+    # release applied: unapply it first, so this deploy applies it again.
+    unapplied = lab_helpers.run_module("web1", "dockyard.django.django_task", {
+        "app": "demo", "image": "registry:5000/demo", "tag": newmig, "pull": "missing",
+        "manage": ["manage"], "argv": ["migrate", "notes", "0002"], "network": "bridge", "timeout": 300})
+    assert not unapplied["failed"], unapplied.get("msg")
     run = deploy("demo", newmig)
     assert run.rc == 0, run.out[-4000:]
     history = lab_helpers.run_module("web1", "dockyard.django.release", {"app": "demo", "state": "query"})["history"]
