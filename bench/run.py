@@ -36,7 +36,7 @@ from bench import report  # noqa: E402
 from bench.loadgen import LoadGenerator  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
-WORK = RESULTS / "work"
+LOGS = RESULTS / "logs"
 INVENTORY = ["-i", "lab/inventory.yml", "-i", "bench/inventory.yml"]
 APPS = {1: ("bench1", ["web1"]), 2: ("bench2", ["web1", "web2"]), 4: ("bench4", ["web1", "web2", "web3", "web4"])}
 WORKERS = ["worker1"]
@@ -61,16 +61,16 @@ def ansible_env(timeline: Path | None = None) -> dict[str, str]:
 
 
 def run(argv: list[str], name: str, env: dict[str, str] | None = None) -> int:
-    """Run a command from the checkout, its output into bench/results/work/<name>.log."""
-    WORK.mkdir(parents=True, exist_ok=True)
-    with open(WORK / f"{name}.log", "w", encoding="utf-8") as out:
+    """Run a command from the checkout, its output into bench/results/logs/<name>.log."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{name}.log", "w", encoding="utf-8") as out:
         return subprocess.run(argv, cwd=REPO, env=env or ansible_env(), stdout=out, stderr=subprocess.STDOUT,
                               check=False).returncode
 
 
 def must(rc: int, what: str, name: str) -> None:
     if rc != 0:
-        sys.exit(f"bench: {what} failed (rc={rc}); see {WORK / (name + '.log')}")
+        sys.exit(f"bench: {what} failed (rc={rc}); see {LOGS / (name + '.log')}")
 
 
 def lb_address() -> str:
@@ -111,7 +111,7 @@ class Bench:
 
     def dockyard(self, action: str, app: str, hosts: int, tag: str | None) -> None:
         name = f"{hosts}-dockyard-{action}"
-        timeline = WORK / f"{name}.timeline.json"
+        timeline = LOGS / f"{name}.timeline.json"
         playbook = "playbooks/rollback.yml" if action == "rollback" else "playbooks/deploy.yml"
         argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}"] + (["-e", f"tag={tag}"] if tag else [])
         self._measure(name, "dockyard", action, app, hosts, argv, ansible_env(timeline),
@@ -119,7 +119,7 @@ class Bench:
 
     def baseline(self, action: str, app: str, hosts: int, tag: str | None) -> None:
         name = f"{hosts}-baseline-{action}"
-        timing = WORK / f"{name}.timing.tsv"
+        timing = LOGS / f"{name}.timing.tsv"
         timing.write_text("")
         env = dict(os.environ, WEB_HOSTS=" ".join(APPS[hosts][1]), WORKER_HOSTS=" ".join(WORKERS), IMAGE=IMAGE,
                    TIMING_LOG=str(timing), LAB_PREFIX=PREFIX)
