@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status == 200
+
+
+def front_address(container: str = "dockyard-lab-lb1") -> str:
+    """The lab front's address on the lab network (what the load is sent to)."""
+    return subprocess.run(["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                           container], text=True, capture_output=True, check=True).stdout.strip()
 
 
 def closed_keepalive(exc: requests.ConnectionError) -> bool:

@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import report  # noqa: E402
-from bench.loadgen import LoadGenerator  # noqa: E402
+from bench.loadgen import LoadGenerator, front_address  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 LOGS = RESULTS / "logs"
@@ -73,11 +73,6 @@ def must(rc: int, what: str, name: str) -> None:
         sys.exit(f"bench: {what} failed (rc={rc}); see {LOGS / (name + '.log')}")
 
 
-def lb_address() -> str:
-    return subprocess.run(["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                           f"{PREFIX}-lb1"], text=True, capture_output=True, check=True).stdout.strip()
-
-
 def machine() -> dict[str, Any]:
     def out(*argv: str) -> str:
         proc = subprocess.run(argv, text=True, capture_output=True, check=False, cwd=REPO, env=ansible_env())
@@ -101,7 +96,7 @@ def machine() -> dict[str, Any]:
 class Bench:
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
-        self.url = f"http://{lb_address()}/version"
+        self.url = f"http://{front_address(f'{PREFIX}-lb1')}/version"
         self.records: list[dict[str, Any]] = []
 
     def tag(self, name: str) -> str:

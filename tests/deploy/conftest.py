@@ -13,16 +13,14 @@ from dataclasses import dataclass
 import pytest
 
 import lab_helpers
-from bench.loadgen import LoadGenerator
+from bench.loadgen import LoadGenerator, front_address
 
 APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab"},
         "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab"}}
 
 
 def lb_address() -> str:
-    out = subprocess.run(["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                          lab_helpers.container("lb1")], text=True, capture_output=True, check=True)
-    return out.stdout.strip()
+    return front_address(lab_helpers.container("lb1"))
 
 
 @dataclass
