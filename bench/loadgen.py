@@ -7,6 +7,7 @@ balancer, and stops by itself after max_seconds or max_requests, whichever comes
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import threading
@@ -33,7 +34,7 @@ class Outcome:
         return self.status == 200
 
 
-def front_address(container: str = "dockyard-lab-lb1") -> str:
+def front_address(container: str = f"{os.environ.get('LAB_PREFIX', 'dockyard-lab')}-lb1") -> str:
     """The lab front's address on the lab network (what the load is sent to)."""
     return subprocess.run(["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
                            container], text=True, capture_output=True, check=True).stdout.strip()

@@ -40,7 +40,7 @@ LOGS = RESULTS / "logs"
 INVENTORY = ["-i", "lab/inventory.yml", "-i", "bench/inventory.yml"]
 APPS = {1: ("bench1", ["web1"]), 2: ("bench2", ["web1", "web2"]), 4: ("bench4", ["web1", "web2", "web3", "web4"])}
 WORKERS = ["worker1"]
-PREFIX = "dockyard-lab"
+PREFIX = os.environ.get("LAB_PREFIX", "dockyard-lab")
 IMAGE = "registry:5000/demo"  # as the lab hosts know it
 
 

@@ -22,7 +22,7 @@ INVENTORY = LAB / "inventory.yml"
 VENV_BIN = REPO / ".venv" / "bin"
 
 # As lab/vars/lab.yml names them.
-PREFIX = "dockyard-lab"
+PREFIX = os.environ.get("LAB_PREFIX", "dockyard-lab")
 REGISTRY = "registry:5000"  # as the lab hosts reach it
 REGISTRY_USER = "dockyard"
 

@@ -2,7 +2,7 @@
 # Print how to reach an app of the lab through its nginx front (lb1).
 set -euo pipefail
 app=${1:-demo}
-ip=$(docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' dockyard-lab-lb1)
+ip=$(docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${LAB_PREFIX:-dockyard-lab}-lb1")
 cat <<MSG
 
 The ${app} app is served by the lab's nginx front (lb1) at ${ip}, for the name ${app}.lab:

@@ -30,7 +30,7 @@ PUSH=${PUSH:-1}
 
 if [[ -z ${BASE_IMAGE:-} ]]; then
     # The lab's Debian 13 host image (python3 3.13): the lab cannot pull python:3.13-slim.
-    BASE_IMAGE=$(docker inspect --format '{{.Config.Image}}' dockyard-lab-web1 2>/dev/null || true)
+    BASE_IMAGE=$(docker inspect --format '{{.Config.Image}}' "${LAB_PREFIX:-dockyard-lab}-web1" 2>/dev/null || true)
     BASE_IMAGE=${BASE_IMAGE:-python:3.13-slim}
 fi
 
