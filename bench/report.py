@@ -30,7 +30,7 @@ BASELINE_PHASES = {"pull": "pull", "record": "record", "migrate": "migrate", "co
                    "restart web": "switch", "workers": "workers"}
 TABLE_PHASES = ["pre-flight", "pull", "record", "backup", "migrate", "switch", "workers", "finish"]
 # Modules whose time is Docker's: pulls, throwaway containers, compose up/stop, inspections.
-DOCKER_ACTIONS = ("dockyard.django.image", "dockyard.django.django_task", "dockyard.django.web_slot",
+DOCKER_ACTIONS = ("dockyard.django.image", "dockyard.django.manage", "dockyard.django.web_slot",
                   "community.docker.")
 
 
@@ -147,7 +147,7 @@ def figures(trial: Trial) -> dict[str, Any]:
         "requests": {
             "sent": len(trial.requests),
             "failed": sum(1 for r in trial.requests if not r.ok),
-            # Sent again once after a keep-alive close, as real clients do (bench/loadgen.py).
+            # Sent again once after a keep-alive close, as real clients do (tests/loadgen.py).
             "retried": sum(1 for r in trial.requests if r.retried),
             "p50_ms": quantile_ms(latencies, 50),
             "p99_ms": quantile_ms(latencies, 99),

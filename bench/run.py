@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+# The bench and the tests share the load generator (tests/loadgen.py).
+for path in (REPO, REPO / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from bench import report  # noqa: E402
-from bench.loadgen import LoadGenerator, front_address  # noqa: E402
+from loadgen import LoadGenerator, front_address  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 LOGS = RESULTS / "logs"

@@ -16,10 +16,10 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
-from ansible_collections.dockyard.django.plugins.module_utils._validation import TAG_RE
+from ansible_collections.dockyard.django.plugins.module_utils._time import format_utc, utc_now
+from ansible_collections.dockyard.django.plugins.module_utils._validation import TAG_RE, ValidationError
 
 TAG_FILE = "TAG"
 REVERT_FILE = "REVERT"
@@ -32,7 +32,7 @@ _TAG_LINE_RE = re.compile(r"^(?:export )?TAG=(?P<tag>[^\n]*)\n?\Z")
 HISTORY_KEYS = ("tag", "previous", "time", "deployer", "result", "migrations")
 
 
-class MalformedFile(ValueError):
+class MalformedFile(ValidationError):
     """An existing release file is not in the expected format; the message names it and why.
 
     The message never quotes the file's content: a garbage file may hold anything.
@@ -45,7 +45,10 @@ def format_tag_file(tag: str) -> str:
 
 
 def parse_tag_file(text: str, path: str) -> str:
-    """Return the tag held by the text of a TAG or REVERT file, else raise MalformedFile."""
+    """Return the tag held by the text of a TAG or REVERT file, else raise MalformedFile.
+
+    The one reader of these files in the collection (release, image retention, manage).
+    """
     match = _TAG_LINE_RE.match(text)
     if match is None:
         lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
@@ -91,18 +94,13 @@ def _check_entry(entry: object, index: int, path: str) -> None:
         raise MalformedFile(f"{path} is malformed: entry {index} has no valid 'tag'")
 
 
-def utc_now() -> str:
-    """The current time as UTC ISO 8601 with a 'Z', to the second."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def make_entry(tag: str, previous: str | None, result: str, deployer: str,
                migrations: Sequence[str] | None = None, time: str | None = None) -> dict[str, Any]:
     """Return one history entry; every key is always present so readers need no defaults."""
     return {
         "tag": tag,
         "previous": previous,
-        "time": time or utc_now(),
+        "time": time or format_utc(utc_now()),
         "deployer": deployer,
         "result": result,
         "migrations": list(migrations or []),

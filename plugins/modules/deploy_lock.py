@@ -107,15 +107,15 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockyard.django.plugins.module_utils._lock import (
+from ansible_collections.dockyard.django.plugins.module_utils._deploy_lock import (
     RUN_ID_RE,
     MalformedLock,
     format_lock,
     held_message,
     make_lock,
     parse_lock,
-    utc_now,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._time import utc_now
 from ansible_collections.dockyard.django.plugins.module_utils._validation import ValidationError, check_app
 
 POLL_SECONDS = 1.0

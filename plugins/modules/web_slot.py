@@ -134,7 +134,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockyard.django.plugins.module_utils._release import atomic_write
-from ansible_collections.dockyard.django.plugins.module_utils._slots import (
+from ansible_collections.dockyard.django.plugins.module_utils._web_slot import (
     SLOT_FILE,
     SLOTS,
     SLOTS_DIR,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 import lab_helpers
-from bench.loadgen import LoadGenerator, front_address
+from loadgen import LoadGenerator, front_address
 
 APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab"},
         "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab"}}

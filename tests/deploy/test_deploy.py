@@ -230,7 +230,7 @@ def test_rollback_past_a_migration_warns_and_keeps_it(deployed: str, images: Ima
     newmig = images.tag("newmig")
     # The lab's database outlives a test session, and a rollback keeps what the newmig
     # release applied: unapply it first, so this deploy applies it again.
-    unapplied = lab_helpers.run_module("web1", "dockyard.django.django_task", {
+    unapplied = lab_helpers.run_module("web1", "dockyard.django.manage", {
         "app": "demo", "image": "registry:5000/demo", "tag": newmig, "pull": "missing",
         "manage": ["manage"], "argv": ["migrate", "notes", "0002"], "network": "bridge", "timeout": 300})
     assert not unapplied["failed"], unapplied.get("msg")

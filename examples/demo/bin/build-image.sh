@@ -12,6 +12,7 @@
 #   PUSH=0              build only
 #   NO_CACHE=1          build every layer again (docker build --no-cache)
 #   PIP                 the pip that downloads the wheelhouse (default: the repo's .venv)
+#   VARIANTS            where the variant overlays live (default: tests/demo/variants)
 set -euo pipefail
 
 usage() { echo "usage: $0 TAG [normal|unhealthy|badmigration|newmigration]" >&2; exit 2; }
@@ -26,6 +27,8 @@ REPO=$(cd "$DEMO/../.." && pwd)
 REGISTRY=127.0.0.1:${LAB_REGISTRY_PORT:-5000}
 PASSWORD_FILE=$REPO/lab/.state/registry-password
 PIP=${PIP:-$REPO/.venv/bin/pip}
+# The fault-test overlays are test support: they live with the tests.
+VARIANTS=${VARIANTS:-$REPO/tests/demo/variants}
 PUSH=${PUSH:-1}
 
 if [[ -z ${BASE_IMAGE:-} ]]; then
@@ -69,7 +72,7 @@ tar -C "$DEMO" --exclude=__pycache__ --exclude='*.pyc' --exclude=staticfiles --e
     -cf - Dockerfile requirements.txt docker app | tar -C "$STAGE" -xf -
 mkdir -p "$STAGE/variants/$VARIANT" "$STAGE/wheelhouse"
 if [[ $VARIANT != normal ]]; then
-    tar -C "$DEMO/variants/$VARIANT" --exclude=__pycache__ -cf - . | tar -C "$STAGE/variants/$VARIANT" -xf -
+    tar -C "$VARIANTS/$VARIANT" --exclude=__pycache__ -cf - . | tar -C "$STAGE/variants/$VARIANT" -xf -
 fi
 cp "$WHEELHOUSE"/*.whl "$STAGE/wheelhouse/"
 

@@ -1,4 +1,4 @@
-"""django_task against a real engine: worker1 runs a tiny real Django project (djangoapp/).
+"""The manage module against a real engine: worker1 runs a tiny real Django project (djangoapp/).
 
 The project's image comes in two tags: v1 with migration notes.0001 only, v2 also with
 notes.0002, so `migrate` has work to do after an upgrade. SQLite lives in a host directory
@@ -22,7 +22,7 @@ from lab_helpers import host_run, run_module
 pytestmark = pytest.mark.lab
 
 HOST = "worker1"
-MODULE = "dockyard.django.django_task"
+MODULE = "dockyard.django.manage"
 REPOSITORY = "itdjango/app"
 PROJECT = Path(__file__).resolve().parent / "djangoapp"
 APP_UID = "10001"  # the image's non-root user (djangoapp/Dockerfile)

@@ -1,4 +1,4 @@
-"""Unit tests of the django_task module: argument validation and the run, with a fake Engine."""
+"""Unit tests of the manage module: argument validation and the run, with a fake Engine."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from docker.errors import ImageNotFound, NotFound
 from requests.exceptions import ReadTimeout
 
-from ansible_collections.dockyard.django.plugins.modules import django_task
+from ansible_collections.dockyard.django.plugins.modules import manage
 from unit.utils import AnsibleExitJson, AnsibleFailJson, set_module_args
 
 SECRET = "s3cr3t-Key-0123456789"
@@ -126,7 +126,7 @@ def app_files(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine()
-    monkeypatch.setattr(django_task, "docker_client", lambda: FakeClient(fake))
+    monkeypatch.setattr(manage, "docker_client", lambda: FakeClient(fake))
     return fake
 
 
@@ -135,7 +135,7 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any attempt to reach Docker is a test failure."""
     def refuse() -> None:
         raise AssertionError("the Docker client must not be created for bad inputs")
-    monkeypatch.setattr(django_task, "docker_client", refuse)
+    monkeypatch.setattr(manage, "docker_client", refuse)
 
 
 def args(app_files: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -145,7 +145,7 @@ def args(app_files: dict[str, str], **overrides: Any) -> dict[str, Any]:
 
 def run(module_args: dict[str, Any]) -> dict[str, Any]:
     with set_module_args(module_args), pytest.raises((AnsibleExitJson, AnsibleFailJson)) as info:
-        django_task.main()
+        manage.main()
     return info.value.result
 
 
@@ -215,7 +215,7 @@ def test_env_file_defaults_to_etc_default(no_engine: None, app_files: dict[str, 
 
 
 def test_missing_docker_sdk(monkeypatch: pytest.MonkeyPatch, no_engine: None, app_files: dict[str, str]) -> None:
-    monkeypatch.setattr(django_task, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
+    monkeypatch.setattr(manage, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
     result = run(args(app_files))
     assert result["failed"]
     assert "docker" in result["msg"] and "Python" in result["msg"]

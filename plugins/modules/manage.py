@@ -6,8 +6,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: django_task
-short_description: Run a one-shot manage.py command in a throwaway container of an app's image
+module: manage
+short_description: Run a manage.py command once, in a throwaway container of an app's image
 version_added: 0.1.0
 description:
   - Runs one Django management command (C(migrate), C(collectstatic --noinput), C(compress),
@@ -148,14 +148,14 @@ notes:
 
 EXAMPLES = r"""
 - name: Apply the current release's migrations, on the app's Compose network
-  dockyard.django.django_task:
+  dockyard.django.manage:
     app: shop
     image: registry.example.com/shop/web
     argv: [migrate, --noinput]
     network: shop_default
 
 - name: Collect static files of a given tag into the directory nginx serves
-  dockyard.django.django_task:
+  dockyard.django.manage:
     app: shop
     image: registry.example.com/shop/web
     tag: build-42
@@ -164,14 +164,14 @@ EXAMPLES = r"""
       - /srv/shop/static:/static
 
 - name: Check the deployment settings; read-only, so it runs in check mode too
-  dockyard.django.django_task:
+  dockyard.django.manage:
     app: shop
     image: registry.example.com/shop/web
     argv: [check, --deploy, --fail-level, WARNING]
     changes: false
 
 - name: An image whose ENTRYPOINT is manage.py
-  dockyard.django.django_task:
+  dockyard.django.manage:
     app: shop
     image: registry.example.com/shop/web
     manage: []
@@ -245,7 +245,7 @@ from typing import Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.dockyard.django.plugins.module_utils._django_task import (
+from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     build_cmd,
     check_argv,
     check_volume,
@@ -255,13 +255,13 @@ from ansible_collections.dockyard.django.plugins.module_utils._django_task impor
     parse_env_file,
     parse_migrate_progress,
     parse_plan,
-    parse_tag_file,
     plan_argv,
     redact,
     redact_all,
     secret_values,
     tail,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._release import parse_tag_file
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
     check_app,

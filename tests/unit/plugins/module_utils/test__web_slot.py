@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dockyard.django.plugins.module_utils._slots import (
+from ansible_collections.dockyard.django.plugins.module_utils._web_slot import (
     MalformedSlotFile,
     SlotState,
     StagePlan,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime
+
+from ansible_collections.dockyard.django.plugins.module_utils._time import format_utc, parse_utc
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _FIELDS = ("app", "holder", "run_id", "since")
@@ -19,16 +21,8 @@ class MalformedLock(ValueError):
     """A lock file exists but does not hold a lock this module wrote; the message names it."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def format_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def make_lock(app: str, holder: str, run_id: str, since: datetime) -> dict[str, str]:
-    return {"app": app, "holder": holder, "run_id": run_id, "since": format_time(since)}
+    return {"app": app, "holder": holder, "run_id": run_id, "since": format_utc(since)}
 
 
 def format_lock(lock: dict[str, str]) -> str:
@@ -49,7 +43,7 @@ def parse_lock(text: str, path: str) -> dict[str, str]:
 def age_of(lock: dict[str, str], now: datetime) -> str:
     """How long a lock has been held, for a person: '3m12s'."""
     try:
-        since = datetime.strptime(lock["since"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        since = parse_utc(lock["since"])
     except ValueError:
         return "an unknown time"
     seconds = max(0, int((now - since).total_seconds()))

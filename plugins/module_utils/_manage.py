@@ -1,6 +1,6 @@
 # Copyright: dockyard.django contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure logic of the django_task module: no Docker, no files, so it is unit-testable.
+"""Pure logic of the manage module: no Docker, no files, so it is unit-testable.
 
 Reading a release's TAG file and an app's env file, building the container's argv,
 validating volume specs, telling from Django's own output whether anything changed, and
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from ansible_collections.dockyard.django.plugins.module_utils._validation import ValidationError, check_tag
+from ansible_collections.dockyard.django.plugins.module_utils._validation import ValidationError
 
 REDACTED = "********"
 
@@ -29,7 +29,6 @@ _NOT_SECRET = frozenset({"true", "false", "none", "null", "yes", "off"})
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 # A release as the classic docker-runner convention records it: `export TAG=<tag>`.
-_TAG_LINE_RE = re.compile(r"""^\s*(?:export\s+)?TAG=(?:"([^"]*)"|'([^']*)'|(\S*))\s*$""")
 
 _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
@@ -54,19 +53,6 @@ def strip_ansi(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Inputs: the release's TAG file, the env file, volumes, argv.
 # ---------------------------------------------------------------------------------------------
-
-def parse_tag_file(text: str, path: str) -> str:
-    """Return the tag recorded in a TAG file's text; ``path`` only names it in errors."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if len(lines) != 1:
-        raise ValidationError(f"{path} is malformed: expected exactly one line 'export TAG=<tag>', "
-                              f"found {len(lines)} non-comment lines")
-    match = _TAG_LINE_RE.match(lines[0])
-    if not match:
-        raise ValidationError(f"{path} is malformed: expected a line 'export TAG=<tag>'")
-    tag = next(group for group in match.groups() if group is not None)
-    return check_tag(tag, f"the tag recorded in {path}")
-
 
 def _unquote_env_value(raw: str, lineno: int, path: str) -> str:
     """Decode a value the way docker compose reads env_file: quoted or bare."""

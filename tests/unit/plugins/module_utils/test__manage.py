@@ -1,10 +1,10 @@
-"""Unit tests of django_task's pure logic: Django output parsing, files, argv, redaction."""
+"""Unit tests of the manage module's pure logic: Django output parsing, files, argv, redaction."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.dockyard.django.plugins.module_utils._django_task import (
+from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     REDACTED,
     build_cmd,
     check_argv,
@@ -15,7 +15,6 @@ from ansible_collections.dockyard.django.plugins.module_utils._django_task impor
     parse_env_file,
     parse_migrate_progress,
     parse_plan,
-    parse_tag_file,
     plan_argv,
     redact,
     redact_all,
@@ -170,21 +169,6 @@ def test_collectstatic_unchanged(output: str) -> None:
     assert not collectstatic_changed(output)
 
 
-# -- TAG file -----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text", ["export TAG=build-42\n", "TAG=build-42", "export TAG='build-42'\n",
-                                  'export TAG="build-42"\n', "# written by release\nexport TAG=build-42\n\n"])
-def test_tag_file(text: str) -> None:
-    assert parse_tag_file(text, "/var/www/shop/TAG") == "build-42"
-
-
-@pytest.mark.parametrize("text", ["", "build-42\n", "export TAG=a\nexport TAG=b\n", "export TAG=\n",
-                                  "export TAG=bad;tag\n", "export REVERT=build-41\n"])
-def test_malformed_tag_file_names_the_path(text: str) -> None:
-    with pytest.raises(ValidationError, match="/var/www/shop/TAG"):
-        parse_tag_file(text, "/var/www/shop/TAG")
-
-
 # -- env file -----------------------------------------------------------------------------------
 
 ENV_FILE = """\
@@ -293,6 +277,6 @@ def test_tail_keeps_the_end() -> None:
 
 
 def test_dockyard_keys_are_not_masked() -> None:
-    from ansible_collections.dockyard.django.plugins.module_utils._django_task import secret_values
+    from ansible_collections.dockyard.django.plugins.module_utils._manage import secret_values
     values = secret_values({"DOCKYARD_IMAGE": "registry:5000/demo", "SECRET_KEY": "s3cret-value"})
     assert values == ["s3cret-value"]

@@ -18,7 +18,6 @@ from ansible_collections.dockyard.django.plugins.module_utils._release import (
     parse_tag_file,
     render_state,
     rotate,
-    utc_now,
 )
 
 
@@ -98,8 +97,8 @@ def test_entry_has_every_key() -> None:
     assert entry["migrations"] == []
 
 
-def test_utc_now_is_iso_8601_utc() -> None:
-    now = utc_now()
+def test_entry_time_is_iso_8601_utc() -> None:
+    now = make_entry("b", None, "deployed", "alice")["time"]
     assert len(now) == 20 and now.endswith("Z") and now[10] == "T"
 
 
