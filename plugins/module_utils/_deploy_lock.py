@@ -1,6 +1,6 @@
 # Copyright: dockyard.django contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure logic of the per-app deploy lock: the lock file's content and what to say about it.
+"""The per-app deploy lock: the lock file's place, content and reader, and what to say about it.
 
 Private to this collection (the leading underscore): no compatibility promise.
 """
@@ -8,17 +8,34 @@ Private to this collection (the leading underscore): no compatibility promise.
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime
 
 from ansible_collections.dockyard.django.plugins.module_utils._time import format_utc, parse_utc
 
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+DEFAULT_DIR = "/var/lib/dockyard/locks"
 _FIELDS = ("app", "holder", "run_id", "since")
 
 
 class MalformedLock(ValueError):
     """A lock file exists but does not hold a lock this module wrote; the message names it."""
+
+
+def lock_path(directory: str, app: str) -> str:
+    """The lock file of an app: one file per app, so apps never block each other."""
+    return os.path.join(directory, f"{app}.lock")
+
+
+def read_lock(path: str) -> dict[str, str] | None:
+    """The lock a file holds; None when there is no lock file (the reader of deploy_lock and deploy_lock_info)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(4096)
+    except FileNotFoundError:
+        return None
+    return parse_lock(text, path)
 
 
 def make_lock(app: str, holder: str, run_id: str, since: datetime) -> dict[str, str]:

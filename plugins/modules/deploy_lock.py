@@ -7,29 +7,25 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: deploy_lock
-short_description: Take, release or inspect an app's deploy lock on one host
+short_description: Take or release an app's deploy lock on one host
 version_added: 0.1.0
 description:
   - One deploy of an app at a time. The lock is a file C(<dir>/<app>.lock) on one coordination
     host (the deploy playbook uses the first load balancer), created with C(O_EXCL) so that two
     runs racing for it cannot both win. It records who holds it, since when, and the run's id.
   - Deploys of different apps take different files and never block each other.
-  - A lock held by the same O(run_id) is already ours: taking it again changes nothing.
+  - A lock held by the same O(run_id) is already ours, so taking it again changes nothing.
   - A lock left behind by a run that died is released with O(state=released) and O(force=true).
+  - M(dockyard.django.deploy_lock_info) reports who holds the lock.
 options:
-  app:
-    description: The app whose deploys the lock serializes.
-    type: str
-    required: true
   state:
     description:
       - V(acquired) takes the lock, waiting up to O(wait) seconds for another run to release it;
         fails at once (O(wait=0)) or after O(wait) naming who holds it and since when.
       - V(released) removes the lock when this O(run_id) holds it (or whoever holds it, with
         O(force=true)); a missing lock is already released.
-      - V(query) only reports the lock.
     type: str
-    choices: [acquired, released, query]
+    choices: [acquired, released]
     default: acquired
   run_id:
     description:
@@ -59,8 +55,12 @@ attributes:
     description: Reports whether the lock could be taken or released, and touches no file.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+    description: The lock is not a file a person edits; RV(lock) shows it.
+extends_documentation_fragment:
+  - dockyard.django.app
+  - dockyard.django.attributes
+seealso:
+  - module: dockyard.django.deploy_lock_info
 author: "dockyard.django maintainers"
 """
 
@@ -107,16 +107,23 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
 from ansible_collections.dockyard.django.plugins.module_utils._deploy_lock import (
+    DEFAULT_DIR,
     RUN_ID_RE,
     MalformedLock,
     format_lock,
     held_message,
+    lock_path,
     make_lock,
-    parse_lock,
+    read_lock,
 )
 from ansible_collections.dockyard.django.plugins.module_utils._time import utc_now
-from ansible_collections.dockyard.django.plugins.module_utils._validation import ValidationError, check_app
+from ansible_collections.dockyard.django.plugins.module_utils._validation import (
+    ValidationError,
+    check_absolute,
+    check_app,
+)
 
 POLL_SECONDS = 1.0
 
@@ -136,8 +143,7 @@ def check_params(params: dict[str, Any]) -> None:
     holder = params["holder"]
     if not holder or len(holder) > 128 or any(ord(ch) < 32 for ch in holder):
         raise ValidationError("holder must be a non-empty single-line string of at most 128 characters")
-    if not os.path.isabs(params["dir"]):
-        raise ValidationError(f"dir {params['dir']!r} must be an absolute path")
+    check_absolute(params["dir"], "dir")
 
 
 class DeployLock:
@@ -146,15 +152,10 @@ class DeployLock:
     def __init__(self, module: AnsibleModule) -> None:
         self.module = module
         self.params = module.params
-        self.path = os.path.join(self.params["dir"], f"{self.params['app']}.lock")
+        self.path = lock_path(self.params["dir"], self.params["app"])
 
     def read(self) -> dict[str, str] | None:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                text = handle.read(4096)
-        except FileNotFoundError:
-            return None
-        return parse_lock(text, self.path)
+        return read_lock(self.path)
 
     def _create(self, lock: dict[str, str]) -> bool:
         """Create the lock file atomically; False when another run created it first."""
@@ -204,23 +205,20 @@ class DeployLock:
         return {"changed": True, "lock": None, "released": current}
 
     def run(self) -> dict[str, Any]:
-        state = self.params["state"]
-        if state == "acquired":
+        if self.params["state"] == "acquired":
             return self.acquire()
-        if state == "released":
-            return self.release()
-        return {"changed": False, "lock": self.read()}
+        return self.release()
 
 
 def main() -> None:
-    argument_spec = dict(
-        app=dict(type="str", required=True),
-        state=dict(type="str", default="acquired", choices=["acquired", "released", "query"]),
+    argument_spec = app_argument_spec(root=False)
+    argument_spec.update(
+        state=dict(type="str", default="acquired", choices=["acquired", "released"]),
         run_id=dict(type="str"),
         holder=dict(type="str", default="unknown"),
         wait=dict(type="int", default=0),
         force=dict(type="bool", default=False),
-        dir=dict(type="path", default="/var/lib/dockyard/locks"),
+        dir=dict(type="path", default=DEFAULT_DIR),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

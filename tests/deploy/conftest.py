@@ -89,13 +89,13 @@ def dumps_of(app: str) -> list[str]:
 
 
 def release_files(host: str, app: str) -> tuple[str | None, str | None]:
-    result = lab_helpers.run_module(host, "dockyard.django.release", {"app": app, "state": "query"})
+    result = lab_helpers.run_module(host, "dockyard.django.release_info", {"app": app})
     assert not result["failed"], result.get("msg")
     return result["current"], result["previous"]
 
 
 def lock_of(app: str) -> dict | None:
-    result = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock", {"app": app, "state": "query"})
+    result = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock_info", {"app": app})
     assert not result["failed"], result.get("msg")
     return result["lock"]
 
