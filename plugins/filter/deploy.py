@@ -17,7 +17,8 @@ _WHOLE_RE = re.compile(r"^[0-9]+$")
 # The inputs a person gives on the command line, by the name they type there (-e serial=...),
 # with the role variable it sets; other inputs are named by their role variable.
 _CLI_NAMES = {"app": "deploy_app", "tag": "deploy_tag", "serial": "deploy_serial", "backup": "deploy_backup",
-              "lock_wait": "deploy_lock_wait", "operator": "deploy_operator"}
+              "lock_wait": "deploy_lock_wait", "operator": "deploy_operator", "takeover": "deploy_takeover"}
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _OPERATOR_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
 
@@ -96,6 +97,8 @@ def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> 
                                 f"{least} or more")
     if "operator" in inputs and not (isinstance(inputs["operator"], str) and _OPERATOR_RE.match(inputs["operator"])):
         problems.append("operator: must be one line of at most 128 characters naming who deploys")
+    if inputs.get("takeover") and not (isinstance(inputs["takeover"], str) and _RUN_ID_RE.match(inputs["takeover"])):
+        problems.append(f"takeover={_shown(inputs['takeover'])}: must be the run id the held lock names")
     if "reverse_migrations" in inputs:
         targets = inputs["reverse_migrations"]
         if not isinstance(targets, list) or not all(

@@ -251,8 +251,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     redact,
     redact_all,
     secret_values,
-    tail,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import parse_tag_file
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
@@ -383,8 +383,9 @@ class DjangoTask:
             raise TaskError(f"{' '.join(result['cmd'])} did not finish within the timeout of {self.timeout} "
                             "seconds: its container was killed and removed", **result)
         if outcome.rc != 0:
-            raise TaskError(f"{' '.join(result['cmd'])} failed with rc {outcome.rc}: "
-                            f"{tail(outcome.stderr or outcome.stdout)}", **result)
+            # The message quotes the cause (a traceback's exception line); the output stays in the result.
+            cause = last_error_line(outcome.stderr) or last_error_line(outcome.stdout) or "no output"
+            raise TaskError(f"manage.py {' '.join(argv)} failed (exit {outcome.rc}): {cause}", **result)
         result.update(self.interpret(outcome.stdout, check_mode))
         return result
 
