@@ -65,10 +65,11 @@ def with_group_vars(tmp_path, values: dict) -> list[str]:
 _APP_HOST_STATE = """
 for app in demo solo; do for f in TAG REVERT HISTORY.json SLOT slots/a.env slots/b.env; do
   echo "== $app/$f"; cat "/var/www/$app/$f" 2>/dev/null; done; done
-echo "== containers"; docker ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' | sort
+echo "== containers"; docker ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' | sort; true
 """
 _FRONT_STATE = """
-for f in /etc/nginx/dockyard/*/upstream.d/*.conf /var/lib/dockyard/locks/*; do echo "== $f"; cat "$f"; done 2>/dev/null
+for f in /etc/nginx/dockyard/*/upstream.d/*.conf /var/lib/dockyard/locks/*; do
+  [ -e "$f" ] && { echo "== $f"; cat "$f"; }; done; true
 """
 
 
