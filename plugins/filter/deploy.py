@@ -46,6 +46,12 @@ def as_bool(value: Any) -> bool | None:
     return True if text in _TRUE else False if text in _FALSE else None
 
 
+def _is_argv_list(value: Any) -> bool:
+    """A list of non-empty lists of strings (argv lists)."""
+    return isinstance(value, list) and all(
+        isinstance(argv, list) and argv and all(isinstance(word, str) for word in argv) for argv in value)
+
+
 def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> list[str]:
     """What is wrong with a playbook's inputs: one message per input, naming it as the operator
     typed it and saying what is allowed (empty: nothing). Only the inputs given are checked.
@@ -54,6 +60,10 @@ def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> 
     serial, ...) to the values; with ``apps`` (the app list), the app must be one of them.
     """
     problems: list[str] = []
+    if str(inputs.get("cli_words") or "").strip():
+        words = str(inputs["cli_words"]).split()
+        problems.append(f"-e words that are not key=value: {', '.join(map(repr, words))} (Ansible cut a value with "
+                        "spaces short; give such a value in JSON, e.g. -e '{\"cmd\": \"a b\"}')")
 
     def name(key: str) -> str:
         return key if key in _CLI_NAMES else f"deploy_{key}"
@@ -99,12 +109,17 @@ def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> 
         problems.append("operator: must be one line of at most 128 characters naming who deploys")
     if inputs.get("takeover") and not (isinstance(inputs["takeover"], str) and _RUN_ID_RE.match(inputs["takeover"])):
         problems.append(f"takeover={_shown(inputs['takeover'])}: must be the run id the held lock names")
-    if "reverse_migrations" in inputs:
-        targets = inputs["reverse_migrations"]
-        if not isinstance(targets, list) or not all(
-                isinstance(argv, list) and argv and all(isinstance(word, str) for word in argv) for argv in targets):
-            problems.append("deploy_reverse_migrations: must be a list of migrate targets, e.g. "
-                            "[[notes, 0002_note_done]]")
+    if "reverse_migrations" in inputs and not _is_argv_list(inputs["reverse_migrations"]):
+        problems.append("deploy_reverse_migrations: must be a list of migrate targets, e.g. [[notes, 0002_note_done]]")
+    if "manage_prefix" in inputs and not (_is_argv_list([inputs["manage_prefix"]])):
+        problems.append("deploy_manage_prefix: must be a non-empty list of words, e.g. [python, manage.py]")
+    for key in ("manage_once", "manage_per_host"):
+        if key in inputs and not _is_argv_list(inputs[key]):
+            problems.append(f"deploy_{key}: must be a list of manage.py argv lists, e.g. [[migrate, --noinput]]")
+    for key in ("root", "env_dir", "audit_dir", "lock_dir"):
+        if key in inputs and not (isinstance(inputs[key], str) and inputs[key].startswith("/")
+                                  and "\n" not in inputs[key] and ".." not in inputs[key].split("/")):
+            problems.append(f"deploy_{key}={_shown(inputs[key])}: must be an absolute path")
     return problems
 
 

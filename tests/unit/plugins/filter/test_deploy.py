@@ -42,6 +42,7 @@ def test_input_problems_name_each_input_as_typed() -> None:
     assert input_problems(dict(good, serial="101%"))[0].startswith("serial='101%'")
     assert input_problems(dict(good, tag=None)) == ["tag: give -e tag=<the image tag to deploy>"]
     assert input_problems({"app": "demo"}) == []
+    assert input_problems({"app": "demo", "cli_words": "b c"})[0].startswith("-e words that are not key=value: 'b', 'c'")
     assert input_problems({"app": "nosuch"}, [{"name": "demo"}]) == [
         "app=nosuch is not in dockyard_apps (known apps: demo)"]
 
@@ -56,3 +57,14 @@ def test_deploy_host_groups_give_each_host_its_plays() -> None:
         {"host": "worker1", "groups": ["__deploy_all", "__deploy_workers"]},
         {"host": "db1", "groups": ["__deploy_database"]},
     ]
+
+
+def test_input_problems_check_the_settings_a_command_line_may_override() -> None:
+    from ansible_collections.dockyard.django.plugins.filter.deploy import input_problems
+    good = {"app": "demo", "manage_prefix": ["manage"], "manage_once": [["migrate"]], "manage_per_host": [],
+            "root": "/var/www", "lock_dir": "/var/lib/dockyard/locks"}
+    assert input_problems(good) == []
+    problems = input_problems(dict(good, manage_prefix="manage", manage_once=["migrate"], root="var/www",
+                                   lock_dir="/a/../b"))
+    assert [p.split(":")[0].split("=")[0] for p in problems] == [
+        "deploy_manage_prefix", "deploy_manage_once", "deploy_root", "deploy_lock_dir"]
