@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import yaml
 
 import lab_helpers
 from loadgen import LoadGenerator, front_address
@@ -43,6 +44,22 @@ def playbook(name: str, *args: str) -> Run:
 
 def deploy(app: str, tag: str, *args: str) -> Run:
     return playbook("deploy.yml", "-e", f"app={app}", "-e", f"tag={tag}", *args)
+
+
+def with_group_vars(tmp_path, values: dict) -> list[str]:
+    """Inventory arguments: the lab's inventory, then a second source whose group_vars/all sets
+    ``values`` (what an operator puts in group_vars, not on the command line)."""
+    overlay = tmp_path / "overlay"
+    (overlay / "group_vars").mkdir(parents=True)
+    (overlay / "group_vars" / "all.yml").write_text(yaml.safe_dump(values))
+    (overlay / "hosts.yml").write_text("all: {}\n")
+    return ["-i", str(lab_helpers.INVENTORY), "-i", str(overlay / "hosts.yml")]
+
+
+def dumps_of(app: str) -> list[str]:
+    """The database dumps of an app on db1, oldest first."""
+    out = lab_helpers.host_run("db1", "find", f"/var/backups/postgresql/{app}", "-name", "*.dump", check=False).stdout
+    return sorted(out.split())
 
 
 def release_files(host: str, app: str) -> tuple[str | None, str | None]:
