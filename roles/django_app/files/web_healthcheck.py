@@ -1,5 +1,6 @@
 # The web service's health check, run inside the app's container with its own python3 as
-#   python3 -c <this file> HOST PROTO PATH TIMEOUT
+#   python3 -c <this file> HOST PROTO PATH TIMEOUT [PORT]
+# (PORT: gunicorn's, 8000 by the image contract; given only by the unit test).
 # It asks gunicorn for PATH the way the nginx front does (Host: one of the app's server names,
 # X-Forwarded-Proto as the front sends it), follows no redirect, and prints one plain line
 # on failure: the deploy quotes Docker's last health check output. Standard library only.
@@ -7,9 +8,10 @@ import http.client
 import sys
 
 host, proto, path, timeout = sys.argv[1:5]
+port = int(sys.argv[5]) if len(sys.argv) > 5 else 8000
 seen = "GET %s (Host %s, X-Forwarded-Proto %s)" % (path, host, proto)
 try:
-    connection = http.client.HTTPConnection("127.0.0.1", 8000, timeout=float(timeout))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=float(timeout))
     connection.request("GET", path, headers={"Host": host, "X-Forwarded-Proto": proto,
                                              "X-Forwarded-For": "127.0.0.1", "User-Agent": "dockyard-healthcheck"})
     response = connection.getresponse()
