@@ -117,7 +117,7 @@ def served(path: str) -> requests.Response:
 
 
 @pytest.fixture(scope="module")
-def tags(provisioned: None) -> Iterator[tuple[str, str]]:
+def tags(provisioned: None, machine_docker: lab_helpers.MachineDocker) -> Iterator[tuple[str, str]]:
     """Two tags of the Wagtail image (one build, pushed twice), the app provisioned through the
     second inventory source; afterwards the app's containers leave the lab hosts."""
     write_certificate()
@@ -126,10 +126,9 @@ def tags(provisioned: None) -> Iterator[tuple[str, str]]:
     proc = subprocess.run(["bash", str(APP_DIR / "build-image.sh"), first], text=True, capture_output=True,
                           timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    machine = lab_helpers.MachineDocker()
     registry = lab_helpers.registry_on_machine()
-    machine.run("tag", f"{registry}/wagtail:{first}", f"{registry}/wagtail:{second}")
-    machine.run("push", "--quiet", f"{registry}/wagtail:{second}")
+    machine_docker.run("tag", f"{registry}/wagtail:{first}", f"{registry}/wagtail:{second}")
+    machine_docker.run("push", "--quiet", f"{registry}/wagtail:{second}")
     run = playbook("site.yml")
     assert run.rc == 0, run.out[-4000:]
     yield first, second
