@@ -61,6 +61,23 @@ def registry_on_machine() -> str:
     return f"127.0.0.1:{os.environ.get('LAB_REGISTRY_PORT', '5000')}"
 
 
+def lab_secrets() -> list[str]:
+    """Every secret value of the lab: the generated passwords and keys (lab/.state), and each
+    env value of the lab's apps (an app's env is secret as a whole), shortest ones left out
+    (a value of a few characters, such as "5", is found in any text)."""
+    values = [path.read_text().strip() for path in sorted((STATE / "secrets").glob("*"))]
+    values.append(registry_password())
+    apps = yaml.safe_load((LAB / "group_vars" / "all" / "dockyard.yml").read_text())["dockyard_lab_apps"]
+    for app in apps:
+        values += [str(value) for value in (app.get("env") or {}).values() if "{{" not in str(value)]
+    return sorted({value for value in values if len(value) >= 8})
+
+
+def secrets_in(text: str) -> list[str]:
+    """The lab secrets found in text, each shown by its first characters only."""
+    return [f"{secret[:3]}... ({len(secret)} characters)" for secret in lab_secrets() if secret in text]
+
+
 def container(host: str) -> str:
     return f"{PREFIX}-{host}"
 

@@ -17,7 +17,9 @@ _WHOLE_RE = re.compile(r"^[0-9]+$")
 # The inputs a person gives on the command line, by the name they type there (-e serial=...),
 # with the role variable it sets; other inputs are named by their role variable.
 _CLI_NAMES = {"app": "deploy_app", "tag": "deploy_tag", "serial": "deploy_serial", "backup": "deploy_backup",
-              "lock_wait": "deploy_lock_wait"}
+              "lock_wait": "deploy_lock_wait", "operator": "deploy_operator", "takeover": "deploy_takeover"}
+_RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_OPERATOR_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
 
 def _shown(value: Any) -> str:
@@ -44,11 +46,12 @@ def as_bool(value: Any) -> bool | None:
     return True if text in _TRUE else False if text in _FALSE else None
 
 
-def deploy_input_problems(inputs: Mapping[str, Any]) -> list[str]:
-    """What is wrong with a deploy's or rollback's inputs: one message per input, naming it as the
-    operator typed it and saying what is allowed (empty: nothing).
+def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> list[str]:
+    """What is wrong with a playbook's inputs: one message per input, naming it as the operator
+    typed it and saying what is allowed (empty: nothing). Only the inputs given are checked.
 
-    ``inputs`` maps the role's variable names without their ``deploy_`` prefix to the values.
+    ``inputs`` maps the deploy role's variable names without their ``deploy_`` prefix (app, tag,
+    serial, ...) to the values; with ``apps`` (the app list), the app must be one of them.
     """
     problems: list[str] = []
 
@@ -57,14 +60,20 @@ def deploy_input_problems(inputs: Mapping[str, Any]) -> list[str]:
 
     app = inputs.get("app")
     if not isinstance(app, str) or not app:
-        problems.append("app: give -e app=<name>, the app to deploy")
+        problems.append("app: give -e app=<name>, an app of dockyard_apps")
     elif not APP_RE.match(app):
         problems.append(f"app={_shown(app)} is not a valid app name: it must match [a-z][a-z0-9_-]{{0,31}}")
+    elif apps is not None:
+        known = [entry.get("name") for entry in apps if isinstance(entry, Mapping)]
+        if app not in known:
+            problems.append(f"app={app} is not in dockyard_apps (known apps: {', '.join(map(str, known)) or 'none'})")
     mode = inputs.get("mode", "deploy")
     if mode not in ("deploy", "rollback"):
         problems.append(f"deploy_mode={_shown(mode)}: must be deploy or rollback")
     tag = inputs.get("tag")
-    if tag in (None, "") and mode != "rollback":
+    if "tag" not in inputs:
+        pass
+    elif tag in (None, "") and mode != "rollback":
         problems.append("tag: give -e tag=<the image tag to deploy>")
     elif tag not in (None, "") and (not isinstance(tag, str) or not TAG_RE.match(tag)):
         problems.append(f"tag={_shown(tag)} is not a valid Docker tag: it must match "
@@ -86,6 +95,10 @@ def deploy_input_problems(inputs: Mapping[str, Any]) -> list[str]:
                 what = "seconds" if key.endswith(("wait", "timeout")) else "a count"
                 problems.append(f"{name(key)}={_shown(inputs[key])}: must be a whole number ({what}), "
                                 f"{least} or more")
+    if "operator" in inputs and not (isinstance(inputs["operator"], str) and _OPERATOR_RE.match(inputs["operator"])):
+        problems.append("operator: must be one line of at most 128 characters naming who deploys")
+    if inputs.get("takeover") and not (isinstance(inputs["takeover"], str) and _RUN_ID_RE.match(inputs["takeover"])):
+        problems.append(f"takeover={_shown(inputs['takeover'])}: must be the run id the held lock names")
     if "reverse_migrations" in inputs:
         targets = inputs["reverse_migrations"]
         if not isinstance(targets, list) or not all(
@@ -154,7 +167,7 @@ class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
             "deploy_host_groups": deploy_host_groups,
-            "deploy_input_problems": deploy_input_problems,
+            "input_problems": input_problems,
             "phase_durations": phase_durations,
             "unreversed_migrations": unreversed_migrations,
         }

@@ -31,12 +31,6 @@ description:
   - Every container carries the label C(dockyard.django.task=<app>) and a name starting with
     C(dockyard-task-<app>-), so that a leftover (after a SIGKILL) can be found and removed.
 options:
-  app:
-    description:
-      - The app name; it names C(<root>/<app>/TAG), C(/etc/default/<app>) and the container label.
-      - Lower-case letters, digits, C(_) and C(-), starting with a letter, at most 32 characters.
-    type: str
-    required: true
   image:
     description:
       - The app image repository, without a tag or digest, for example C(registry:5000/shop/web).
@@ -48,11 +42,6 @@ options:
       - When omitted, the tag of the current release, read from C(<root>/<app>/TAG), a single
         line C(export TAG=<tag>) as written by the C(dockyard.django.release) module.
     type: str
-  root:
-    description:
-      - The directory holding one C(<app>/TAG) release record per app.
-    type: path
-    default: /var/www
   env_file:
     description:
       - The app's 12-factor env file, C(KEY=value) lines; blank lines and C(#) comments are
@@ -138,11 +127,13 @@ attributes:
       - The image is pulled when missing, since Django itself must be asked what it would do.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 requirements:
   - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
   - A running Docker Engine on the managed host.
+extends_documentation_fragment:
+  - dockyard.django.app
+  - dockyard.django.app.root
+  - dockyard.django.attributes
 author: "dockyard.django maintainers"
 notes:
   - The container is removed even when the module is interrupted, except by SIGKILL; find
@@ -248,6 +239,7 @@ from typing import Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
 from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     build_cmd,
     check_argv,
@@ -262,8 +254,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     redact,
     redact_all,
     secret_values,
-    tail,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import parse_tag_file
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
@@ -396,8 +388,9 @@ class DjangoTask:
             raise TaskError(f"{' '.join(result['cmd'])} did not finish within the timeout of {self.timeout} "
                             "seconds: its container was killed and removed", **result)
         if outcome.rc != 0:
-            raise TaskError(f"{' '.join(result['cmd'])} failed with rc {outcome.rc}: "
-                            f"{tail(outcome.stderr or outcome.stdout)}", **result)
+            # The message quotes the cause (a traceback's exception line); the output stays in the result.
+            cause = last_error_line(outcome.stderr) or last_error_line(outcome.stdout) or "no output"
+            raise TaskError(f"manage.py {' '.join(argv)} failed (exit {outcome.rc}): {cause}", **result)
         result.update(self.interpret(outcome.stdout, check_mode))
         return result
 
@@ -512,11 +505,10 @@ def read_env_file(path: str) -> dict[str, str]:
 
 
 def main() -> None:
-    argument_spec: dict[str, Any] = {
-        "app": {"type": "str", "required": True},
+    argument_spec = app_argument_spec()
+    argument_spec.update({
         "image": {"type": "str", "required": True},
         "tag": {"type": "str"},
-        "root": {"type": "path", "default": "/var/www"},
         "env_file": {"type": "path"},
         "env": {"type": "dict", "default": {}, "no_log": True},
         "argv": {"type": "list", "elements": "str", "required": True},
@@ -527,7 +519,7 @@ def main() -> None:
         "timeout": {"type": "int", "default": 600},
         "changes": {"type": "bool", "default": True},
         "pull": {"type": "str", "choices": ["missing", "always", "never"], "default": "missing"},
-    }
+    })
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     try:

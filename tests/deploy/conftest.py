@@ -3,11 +3,13 @@ read the release files and watch what the nginx front serves."""
 
 from __future__ import annotations
 
+import fcntl
 import re
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -38,8 +40,12 @@ class Run:
 
 
 def playbook(name: str, *args: str) -> Run:
-    proc = lab_helpers.run_playbook(f"playbooks/{name}", *args)
-    return Run(proc.returncode, proc.stdout + proc.stderr)
+    """Run a playbook at -vvv, as a CI log shows it: whatever it prints, no lab secret appears."""
+    proc = lab_helpers.run_playbook(f"playbooks/{name}", "-vvv", *args)
+    run = Run(proc.returncode, proc.stdout + proc.stderr)
+    leaked = lab_helpers.secrets_in(run.out)
+    assert not leaked, f"playbooks/{name} {' '.join(args)} printed secrets at -vvv: {leaked}"
+    return run
 
 
 def deploy(app: str, tag: str, *args: str) -> Run:
@@ -56,6 +62,26 @@ def with_group_vars(tmp_path, values: dict) -> list[str]:
     return ["-i", str(lab_helpers.INVENTORY), "-i", str(overlay / "hosts.yml")]
 
 
+_APP_HOST_STATE = """
+for app in demo solo; do for f in TAG REVERT HISTORY.json SLOT slots/a.env slots/b.env; do
+  echo "== $app/$f"; cat "/var/www/$app/$f" 2>/dev/null; done; done
+echo "== containers"; docker ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' | sort
+"""
+_FRONT_STATE = """
+for f in /etc/nginx/dockyard/*/upstream.d/*.conf /var/lib/dockyard/locks/*; do echo "== $f"; cat "$f"; done 2>/dev/null
+"""
+
+
+def lab_state() -> dict[str, str]:
+    """What a run must not change when it refuses its input: the apps' release files and slots,
+    every container on the app hosts, the front's upstream files and the deploy locks."""
+    hosts = {"web1": _APP_HOST_STATE, "web2": _APP_HOST_STATE, "worker1": _APP_HOST_STATE, "lb1": _FRONT_STATE}
+    with ThreadPoolExecutor(len(hosts)) as pool:
+        found = pool.map(lambda item: (item[0], lab_helpers.host_run(item[0], "sh", "-c", item[1]).stdout),
+                         hosts.items())
+    return dict(found)
+
+
 def dumps_of(app: str) -> list[str]:
     """The database dumps of an app on db1, oldest first."""
     out = lab_helpers.host_run("db1", "find", f"/var/backups/postgresql/{app}", "-name", "*.dump", check=False).stdout
@@ -63,13 +89,13 @@ def dumps_of(app: str) -> list[str]:
 
 
 def release_files(host: str, app: str) -> tuple[str | None, str | None]:
-    result = lab_helpers.run_module(host, "dockyard.django.release", {"app": app, "state": "query"})
+    result = lab_helpers.run_module(host, "dockyard.django.release_info", {"app": app})
     assert not result["failed"], result.get("msg")
     return result["current"], result["previous"]
 
 
 def lock_of(app: str) -> dict | None:
-    result = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock", {"app": app, "state": "query"})
+    result = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock_info", {"app": app})
     assert not result["failed"], result.get("msg")
     return result["lock"]
 
@@ -136,6 +162,16 @@ def images(provisioned: None) -> Images:
 def runs_everywhere(app: str, tag: str) -> bool:
     hosts = APPS[app]["web"] + APPS[app]["worker"]
     return all(release_files(host, app)[0] == tag for host in hosts) and serving(app) == {tag}
+
+
+@pytest.fixture(autouse=True)
+def lab_apps() -> Iterator[None]:
+    """The lab's apps for one test at a time: the files of tests/deploy/ may run in different
+    pytest-xdist workers, and each of their tests deploys, rolls back or compares demo and solo."""
+    lab_helpers.STATE.mkdir(exist_ok=True)
+    with open(lab_helpers.STATE / "lab-apps.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ def test_unhealthy_release_is_rolled_back(deployed: str, images: Images) -> None
 
 def test_failure_after_a_host_switched_rolls_it_back(deployed: str, images: Images) -> None:
     # Occupy the port web2's new slot needs: web1 switches, then web2 fails to start.
-    slots = lab_helpers.run_module("web2", "dockyard.django.web_slot", {"app": "demo", "state": "query"})
+    slots = lab_helpers.run_module("web2", "dockyard.django.web_slot_info", {"app": "demo"})
     port = 8002 if slots["active"] == "a" else 8001
     blocker = lab_helpers.host_run("web2", "docker", "run", "-d", "--rm", "--name", "port-blocker", "-p",
                                    f"{port}:9", "--entrypoint", "sleep", f"registry:5000/demo:{deployed}", "600")
@@ -243,7 +243,7 @@ def test_rollback_past_a_migration_warns_and_keeps_it(deployed: str, images: Ima
     assert not unapplied["failed"], unapplied.get("msg")
     run = deploy("demo", newmig)
     assert run.rc == 0, run.out[-4000:]
-    history = lab_helpers.run_module("web1", "dockyard.django.release", {"app": "demo", "state": "query"})["history"]
+    history = lab_helpers.run_module("web1", "dockyard.django.release_info", {"app": "demo"})["history"]
     applied = history[-1]["migrations"]
     assert applied, history[-1]
     back = playbook("rollback.yml", "-e", "app=demo", "-e", f"tag={deployed}")

@@ -26,21 +26,24 @@ def test_unreversed_migrations() -> None:
     assert unreversed_migrations(history, "v0") == ["notes.0001", "notes.0002", "notes.0003", "notes.0004"]
 
 
-def test_deploy_input_problems_name_each_input_as_typed() -> None:
-    from ansible_collections.dockyard.django.plugins.filter.deploy import deploy_input_problems
+def test_input_problems_name_each_input_as_typed() -> None:
+    from ansible_collections.dockyard.django.plugins.filter.deploy import input_problems
     good = {"app": "demo", "tag": "build-1", "mode": "deploy", "serial": "50%", "backup": "false", "lock_wait": "0",
             "health_timeout": 120, "retain": 5, "reverse_migrations": []}
-    assert deploy_input_problems(good) == []
-    assert deploy_input_problems(dict(good, tag="", mode="rollback", serial=2)) == []
-    problems = deploy_input_problems(dict(good, app="../etc", tag="a;b", serial="abc", backup="maybe",
+    assert input_problems(good) == []
+    assert input_problems(dict(good, tag="", mode="rollback", serial=2)) == []
+    problems = input_problems(dict(good, app="../etc", tag="a;b", serial="abc", backup="maybe",
                                           lock_wait="-1", health_timeout="0", retain=1,
                                           reverse_migrations=["notes"]))
     assert [p.split(":")[0].split("=")[0] for p in problems] == [
         "app", "tag", "serial", "backup", "lock_wait", "deploy_health_timeout", "deploy_retain",
         "deploy_reverse_migrations"]
     assert "serial='abc': must be a number of web hosts (1 or more) or a percentage of them (1%-100%)" in problems
-    assert deploy_input_problems(dict(good, serial="101%"))[0].startswith("serial='101%'")
-    assert deploy_input_problems(dict(good, tag=None)) == ["tag: give -e tag=<the image tag to deploy>"]
+    assert input_problems(dict(good, serial="101%"))[0].startswith("serial='101%'")
+    assert input_problems(dict(good, tag=None)) == ["tag: give -e tag=<the image tag to deploy>"]
+    assert input_problems({"app": "demo"}) == []
+    assert input_problems({"app": "nosuch"}, [{"name": "demo"}]) == [
+        "app=nosuch is not in dockyard_apps (known apps: demo)"]
 
 
 def test_deploy_host_groups_give_each_host_its_plays() -> None:

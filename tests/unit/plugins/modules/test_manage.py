@@ -298,7 +298,7 @@ def test_nonzero_exit_fails_with_rc_and_masked_stderr(engine: FakeEngine, app_fi
     engine.stderr = f"Traceback (most recent call last):\n  ...\nRuntimeError: bad key {SECRET}\n"
     result = run(args(app_files, argv=["fail"]))
     assert result["failed"] and result["rc"] == 3
-    assert "rc 3" in result["msg"] and "RuntimeError" in result["msg"]
+    assert result["msg"] == "manage.py fail failed (exit 3): RuntimeError: bad key ********"
     assert SECRET not in repr(result)
     assert "********" in result["msg"] and "********" in result["stderr"]
     assert not engine.containers
