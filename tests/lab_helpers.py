@@ -5,11 +5,15 @@ Everything here talks to the lab's own containers only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import tempfile
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,27 @@ VENV_BIN = REPO / ".venv" / "bin"
 PREFIX = os.environ.get("LAB_PREFIX", "dockyard-lab")
 REGISTRY = "registry:5000"  # as the lab hosts reach it
 REGISTRY_USER = "dockyard"
+
+
+@contextlib.contextmanager
+def exclusive(name: str, timeout: float = 3600) -> Iterator[None]:
+    """Hold the lab-wide lock `name` (a file lock in the lab's state): pytest-xdist runs test
+    files side by side, and files that provision and deploy on the lab must take turns."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    with open(STATE / f"{name}.lock", "w") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the lab lock {name} was held for more than {timeout:.0f} s") from None
+                time.sleep(2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def registry_password() -> str:

@@ -24,9 +24,12 @@ REDIS_PORT = 6379
 
 # What each role takes from an app entry, beyond what the filters compute.
 _DJANGO_APP_KEYS = ("user", "uid", "gid", "web_command", "worker_command", "beat_command", "healthcheck_path",
-                    "image_healthcheck", "graceful_timeout", "volumes")
+                    "image_healthcheck", "graceful_timeout", "volumes", "media_dir", "media_root")
 _PROXY_SITE_KEYS = ("client_max_body_size", "tls_certificate", "tls_certificate_key", "tls_certificate_src",
-                    "tls_certificate_key_src")
+                    "tls_certificate_key_src", "media_dir", "media_url")
+
+# Where the image contract (README, "Deploying your own app") puts MEDIA_ROOT.
+DEFAULT_MEDIA_ROOT = "/app/media"
 
 
 def app_groups(name: str) -> dict[str, str]:
@@ -65,6 +68,28 @@ def _url_part(value: Any) -> str:
     return quote(str(value), safe="")
 
 
+def server_names(app: Mapping[str, Any]) -> list[str]:
+    """The names the front serves an app under: its ``server_names``, else its name."""
+    return [str(name) for name in app.get("server_names") or [app["name"]]]
+
+
+def has_tls(app: Mapping[str, Any]) -> bool:
+    """Whether the front serves the app over HTTPS: it has a certificate key (content or path)."""
+    return bool(app.get("tls_certificate_key") or app.get("tls_certificate_key_src"))
+
+
+def app_volumes(app: Mapping[str, Any]) -> list[str]:
+    """The volume strings of every container of an app, services and manage commands alike: its
+    ``volumes``, then ``<media_dir>:<media_root>`` when it has uploaded media. One list, so that a
+    manage command (a data load, a data migration) writes media where the web service reads them."""
+    volumes = [str(volume) for volume in app.get("volumes") or []]
+    if app.get("media_dir"):
+        media = f"{app['media_dir']}:{app.get('media_root') or DEFAULT_MEDIA_ROOT}"
+        if media not in volumes:
+            volumes.append(media)
+    return volumes
+
+
 def django_app_entries(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence[str]],
                        database_address: str | None = None, broker_address: str | None = None,
                        broker_password: str | None = None) -> list[dict[str, Any]]:
@@ -86,7 +111,9 @@ def django_app_entries(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, S
         if runs_celery and broker_address and broker_password:
             env["CELERY_BROKER_URL"] = (f"redis://:{_url_part(broker_password)}@{broker_address}:{REDIS_PORT}/"
                                         f"{app.get('redis_db', index)}")
-        entry = {"name": app["name"], "image": app["image"], "port": int(app["port"]), "env": env}
+        # The web health check asks as the front does: a server name as Host, the front's scheme.
+        entry = {"name": app["name"], "image": app["image"], "port": int(app["port"]), "env": env,
+                 "server_names": server_names(app), "tls": has_tls(app)}
         entry.update({key: app[key] for key in _DJANGO_APP_KEYS if key in app})
         entries.append(entry)
     return entries
@@ -127,8 +154,7 @@ def proxy_sites(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence
         for host in _hosts(groups, app_groups(app["name"])["web"]):
             active = (slots.get(host) or {}).get(app["name"])
             upstreams.append({"host": host, "address": addresses[host], "port": port + (1 if active == "b" else 0)})
-        site = {"name": app["name"], "server_names": list(app.get("server_names") or [app["name"]]),
-                "upstreams": upstreams}
+        site = {"name": app["name"], "server_names": server_names(app), "upstreams": upstreams}
         site.update({key: app[key] for key in _PROXY_SITE_KEYS if key in app})
         sites.append(site)
     return sites
@@ -145,6 +171,7 @@ class FilterModule:
             "app_groups": app_groups,
             "app_problems": app_problems,
             "app_public": public_entry,
+            "app_volumes": app_volumes,
             "host_address": host_address,
             "host_addresses": host_addresses,
             "django_app_entries": django_app_entries,

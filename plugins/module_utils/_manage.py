@@ -138,9 +138,21 @@ def check_argv(argv: object, what: str = "argv") -> list[str]:
     return list(argv)
 
 
+# Django's own commands that only read (the database, the settings, the files): they change
+# nothing, whatever the module's `changes` says. migrate --plan and --check only read too.
+READ_ONLY_COMMANDS = frozenset({"check", "diffsettings", "dumpdata", "findstatic", "help", "inspectdb",
+                                "showmigrations", "sqlflush", "sqlmigrate", "sqlsequencereset", "version"})
+_READ_ONLY_MIGRATE_OPTIONS = frozenset({"--plan", "--check"})
+
+
 def command_kind(argv: Sequence[str]) -> str:
-    """'migrate', 'collectstatic' or 'other': the commands whose output tells what changed."""
-    return argv[0] if argv and argv[0] in ("migrate", "collectstatic") else "other"
+    """'migrate' or 'collectstatic' (their output tells what changed), 'read-only' (changes
+    nothing) or 'other' (the module's `changes` tells)."""
+    if not argv:
+        return "other"
+    if argv[0] in READ_ONLY_COMMANDS or (argv[0] == "migrate" and _READ_ONLY_MIGRATE_OPTIONS & set(argv)):
+        return "read-only"
+    return argv[0] if argv[0] in ("migrate", "collectstatic") else "other"
 
 
 def plan_argv(argv: Sequence[str]) -> list[str]:

@@ -28,6 +28,10 @@ USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~/%?=&+-]*$")
 SIZE_RE = re.compile(r"^[0-9]+[kKmMgG]?$")
 SERVER_NAME_RE = re.compile(r"^[^\s;{}]+$")
+# A directory on a host or in a container: absolute, plain components (it also goes into a
+# Compose volume string and an nginx alias), no . or .. component.
+DIR_RE = re.compile(r"^(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+/?$")
+URL_PREFIX_RE = re.compile(r"^/([A-Za-z0-9._~-]+/)+$")
 PORT_MIN, PORT_MAX = 1024, 65534
 
 # Keys of earlier releases, and what they are called now.
@@ -57,7 +61,8 @@ SCHEMA: dict[str, Key] = {
                  required=True),
     "port": Key("port", f"The web port on the app's hosts ({PORT_MIN}-{PORT_MAX}); the app also "
                 "reserves port + 1, for the second web slot of a rolling switch.", required=True),
-    "server_names": Key("server_names", "The names the nginx front serves the app under (default: [name])."),
+    "server_names": Key("server_names", "The names the nginx front serves the app under (default: [name]); "
+                        "the web health check sends the first plain one as Host, so it must be in ALLOWED_HOSTS."),
     "env": Key("env", "The app's environment, {KEY: value}, written to /etc/default/<name> "
                "(values are secret: use vault).", secret=True),
     "database": Key("database", "{name, user, password}: the app's PostgreSQL database and login role "
@@ -76,7 +81,14 @@ SCHEMA: dict[str, Key] = {
     "graceful_timeout": Key("positive_int", "Seconds gunicorn gives requests in flight when the web "
                             "service stops (default: django_app_graceful_timeout)."),
     "volumes": Key("volumes", "Compose volume strings mounted into every service and every manage "
-                   "command's container, e.g. [/srv/shop/media:/app/media]."),
+                   "command's container, e.g. [/srv/shop/cache:/app/cache]."),
+    "media_dir": Key("dir", "Host directory of the app's uploaded media, mounted at media_root into every "
+                     "service and every manage command's container and served by the front at media_url; "
+                     "the same storage on every host of the app and on the front (one machine, or a "
+                     "shared mount such as NFS). Needs uid, which owns it."),
+    "media_root": Key("dir", "Where the containers see media_dir: the app's MEDIA_ROOT (default: /app/media)."),
+    "media_url": Key("url_prefix", "The URL path the front serves media_dir at: the app's MEDIA_URL "
+                     "(default: /media/)."),
     "manage_prefix": Key("argv", "What runs manage.py in the image (default: [python, manage.py])."),
     "manage_once": Key("argv_list", "manage.py commands run once per deploy, on the first web host, "
                        "before any host switches (default: [[migrate, --noinput]])."),
@@ -85,7 +97,9 @@ SCHEMA: dict[str, Key] = {
     "client_max_body_size": Key("size", "The largest request body the front accepts, e.g. 10m "
                                 "(default: proxy_client_max_body_size)."),
     "tls_certificate": Key("text", "PEM certificate chain the front serves for server_names.", secret=True),
-    "tls_certificate_key": Key("text", "PEM private key of tls_certificate.", secret=True),
+    "tls_certificate_key": Key("text", "PEM private key of tls_certificate. With a key the front serves "
+                               "HTTPS (and redirects HTTP), and the web health check sends X-Forwarded-Proto "
+                               "https, as the front does.", secret=True),
     "tls_certificate_src": Key("text", "Controller path of the PEM certificate chain (instead of "
                                "tls_certificate)."),
     "tls_certificate_key_src": Key("text", "Controller path of the PEM private key (instead of "
@@ -222,6 +236,18 @@ def _check_volumes(value: Any) -> str | None:
     return "must be a list of Compose volume strings, source:target[:mode]"
 
 
+def _check_dir(value: Any) -> str | None:
+    if isinstance(value, str) and DIR_RE.match(value) and not re.search(r"(^|/)[.]{1,2}(/|$)", value):
+        return None
+    return f"must be an absolute path of letters, digits and . _ - (no . or .. component), got {_shown(value)}"
+
+
+def _check_url_prefix(value: Any) -> str | None:
+    if isinstance(value, str) and URL_PREFIX_RE.match(value):
+        return None
+    return f"must be a URL path starting and ending with /, e.g. /media/, got {_shown(value)}"
+
+
 def _check_size(value: Any) -> str | None:
     return None if isinstance(value, str) and SIZE_RE.match(value) else f"must be a size such as 10m, got {_shown(value)}"
 
@@ -246,6 +272,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "bool": _check_bool,
     "positive_int": _check_positive_int,
     "volumes": _check_volumes,
+    "dir": _check_dir,
+    "url_prefix": _check_url_prefix,
     "size": _check_size,
     "text": _check_text,
 }

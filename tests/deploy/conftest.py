@@ -119,13 +119,23 @@ def load_for(app: str) -> LoadGenerator:
 @pytest.fixture(scope="session")
 def provisioned(lab: None) -> None:
     """The lab provisioned by playbooks/site.yml (idempotent: quick when it already is), with
-    no deploy lock left by an earlier test run that was interrupted (a session owns the lab)."""
-    run = playbook("site.yml")
-    assert run.rc == 0, run.out[-4000:]
-    for app in APPS:
-        stale = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock",
-                                       {"app": app, "state": "released", "force": True})
-        assert not stale["failed"], stale.get("msg")
+    no deploy lock left by an earlier test run that was interrupted (a session owns the lab).
+    Not while another deploy test file runs (see lab_turn)."""
+    with lab_helpers.exclusive("deploy-tests"):
+        run = playbook("site.yml")
+        assert run.rc == 0, run.out[-4000:]
+        for app in APPS:
+            stale = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock",
+                                           {"app": app, "state": "released", "force": True})
+            assert not stale["failed"], stale.get("msg")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab_turn() -> Iterator[None]:
+    """The deploy test files take turns on the lab: pytest-xdist runs files side by side, and
+    two files provisioning and deploying at once would change what the other measures."""
+    with lab_helpers.exclusive("deploy-tests"):
+        yield
 
 
 @dataclass

@@ -73,3 +73,24 @@ def test_proxy_sites_point_each_host_at_its_active_slot() -> None:
                     "upstreams": [{"host": "web1", "address": "10.0.0.11", "port": 8001},
                                   {"host": "web2", "address": "10.0.0.12", "port": 8002}]}
     assert blog["server_names"] == ["blog"] and blog["upstreams"] == [{"host": "web2", "address": "10.0.0.12", "port": 8011}]
+
+
+def test_app_volumes_add_the_media_mount_once() -> None:
+    from ansible_collections.dockyard.django.plugins.filter.apps import app_volumes
+    assert app_volumes(BLOG) == []
+    assert app_volumes(dict(SHOP, volumes=["/srv/shop/cache:/app/cache"], media_dir="/srv/media/shop")) == [
+        "/srv/shop/cache:/app/cache", "/srv/media/shop:/app/media"]
+    assert app_volumes(dict(BLOG, media_dir="/srv/media/blog", media_root="/srv/app/media")) == [
+        "/srv/media/blog:/srv/app/media"]
+    assert app_volumes(dict(BLOG, volumes=["/m:/app/media"], media_dir="/m")) == ["/m:/app/media"]
+
+
+def test_health_check_and_media_inputs_reach_the_roles() -> None:
+    tls = dict(BLOG, tls_certificate="c", tls_certificate_key="k", media_dir="/srv/media/blog", media_url="/uploads/")
+    (entry,) = django_app_entries([tls], GROUPS)
+    assert (entry["server_names"], entry["tls"], entry["media_dir"]) == (["blog"], True, "/srv/media/blog")
+    assert "media_url" not in entry
+    (site,) = proxy_sites([tls], GROUPS, ADDRESSES)
+    assert (site["media_dir"], site["media_url"]) == ("/srv/media/blog", "/uploads/")
+    (shop,) = django_app_entries([SHOP], GROUPS)
+    assert (shop["server_names"], shop["tls"]) == (["shop.example.org"], False)

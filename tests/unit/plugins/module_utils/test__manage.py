@@ -229,7 +229,9 @@ def test_plan_argv_keeps_target_and_options() -> None:
 
 
 @pytest.mark.parametrize("argv, kind", [(["migrate"], "migrate"), (["collectstatic", "--noinput"], "collectstatic"),
-                                        (["check", "--deploy"], "other"), (["showmigrations", "migrate"], "other")])
+                                        (["check", "--deploy"], "read-only"), (["showmigrations", "migrate"], "read-only"),
+                                        (["migrate", "--plan"], "read-only"), (["migrate", "notes", "--check"], "read-only"),
+                                        (["compress"], "other"), (["createsuperuser", "--noinput"], "other"), ([], "other")])
 def test_command_kind(argv: list[str], kind: str) -> None:
     assert command_kind(argv) == kind
 

@@ -73,3 +73,12 @@ def test_entries_are_named_by_name_or_position() -> None:
 def test_docs_list_exactly_the_schema_keys() -> None:
     documented = re.findall(r"^\| `([a-z_]+)` \|", DOCS.read_text(), re.M)
     assert documented == list(SCHEMA)
+
+
+def test_media_keys_are_checked() -> None:
+    from ansible_collections.dockyard.django.plugins.plugin_utils._app_schema import entry_problems as problems
+    assert problems(dict(GOOD, media_dir="/srv/media/shop", media_root="/app/media", media_url="/media/")) == []
+    assert problems(dict(GOOD, media_dir="srv/media", media_root="/app/../etc", media_url="/media")) == [
+        "media_dir must be an absolute path of letters, digits and . _ - (no . or .. component), got 'srv/media'",
+        "media_root must be an absolute path of letters, digits and . _ - (no . or .. component), got '/app/../etc'",
+        "media_url must be a URL path starting and ending with /, e.g. /media/, got '/media'"]
