@@ -3,7 +3,6 @@ read the release files and watch what the nginx front serves."""
 
 from __future__ import annotations
 
-import fcntl
 import re
 import subprocess
 import time
@@ -163,16 +162,6 @@ def images(provisioned: None) -> Images:
 def runs_everywhere(app: str, tag: str) -> bool:
     hosts = APPS[app]["web"] + APPS[app]["worker"]
     return all(release_files(host, app)[0] == tag for host in hosts) and serving(app) == {tag}
-
-
-@pytest.fixture(autouse=True)
-def lab_apps() -> Iterator[None]:
-    """The lab's apps for one test at a time: the files of tests/deploy/ may run in different
-    pytest-xdist workers, and each of their tests deploys, rolls back or compares demo and solo."""
-    lab_helpers.STATE.mkdir(exist_ok=True)
-    with open(lab_helpers.STATE / "lab-apps.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 @pytest.fixture
