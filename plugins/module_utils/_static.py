@@ -70,7 +70,7 @@ def check_image_path(path: object, what: str = "path") -> str:
     if not isinstance(path, str) or not path.startswith("/") or "\0" in path:
         raise ValidationError(f"{what} must be an absolute path inside the image, got {str(path)[:80]!r}")
     normal = posixpath.normpath(path)
-    if normal == "/":
+    if normal.strip("/") == "":
         raise ValidationError(f"{what} must be a directory below /, not the image's root")
     return normal
 
