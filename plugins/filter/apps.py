@@ -21,6 +21,7 @@ from ansible_collections.dockyard.django.plugins.plugin_utils._app_schema import
 SERVICES = ("web", "worker", "beat")
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+DEFAULT_STATIC_URL = "/static/"
 
 # What each role takes from an app entry, beyond what the filters compute.
 _DJANGO_APP_KEYS = ("user", "uid", "gid", "web_command", "worker_command", "beat_command", "healthcheck_path",
@@ -130,6 +131,9 @@ def proxy_sites(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence
         site = {"name": app["name"], "server_names": list(app.get("server_names") or [app["name"]]),
                 "upstreams": upstreams}
         site.update({key: app[key] for key in _PROXY_SITE_KEYS if key in app})
+        # The front serves the app's static files from its releases (static_front, on by default).
+        if app.get("static_front", True):
+            site["static_url"] = app.get("static_url", DEFAULT_STATIC_URL)
         sites.append(site)
     return sites
 

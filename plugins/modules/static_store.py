@@ -62,6 +62,14 @@ options:
         (first wins). An empty list serves none (requests go to the app).
     type: list
     elements: str
+  unpublished:
+    description:
+      - With O(state=serving), what to do when a release of O(releases) is not published. V(fail)
+        changes nothing and fails naming it; V(skip) serves the others (a revert or a finish
+        that must not fail on a release that never got its files to the front).
+    type: str
+    choices: [fail, skip]
+    default: fail
   keep:
     description:
       - With O(state=retained), the releases to keep besides those served (for instance the
@@ -123,6 +131,12 @@ generation:
   returned: always
   type: str
   sample: g7
+skipped:
+  description: With O(unpublished=skip), the releases left out because they are not published.
+  returned: state is serving
+  type: list
+  elements: str
+  sample: []
 files:
   description: Files in the release (V(present)) or in the served tree (V(serving)).
   returned: state is present or serving
@@ -177,7 +191,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
 )
 
 REQUIRED = {"present": ("release", "bundle"), "serving": ("releases",), "retained": ("keep",), "absent": ()}
-ACCEPTED = {"present": {"release", "bundle", "remove_bundle"}, "serving": {"releases"}, "retained": {"keep"},
+ACCEPTED = {"present": {"release", "bundle", "remove_bundle"}, "serving": {"releases", "unpublished"},
+            "retained": {"keep"},
             "absent": set()}
 STATE_OPTIONS = {"release", "bundle", "releases", "keep"}
 
@@ -279,14 +294,18 @@ class StaticStore:
                             added_objects=len(wanted), added_bytes=added_bytes)
 
     def serving(self) -> dict[str, Any]:
-        releases = self.params["releases"]
         before = self._before()
+        releases = self.params["releases"]
+        skipped = [release for release in releases if release not in before["releases"]]
+        if self.params["unpublished"] == "skip":
+            releases = [release for release in releases if release not in skipped]
         files = self._union_of(releases)  # fails before any change when one is not published
         current, generation = self.store.serving()
         changed = current != releases or generation is None or self.store.live_generation() != generation
         if changed and not self.check:
             self._serve(releases)
-        return self._result(changed, before, before["releases"], releases, files=len(files))
+        return self._result(changed, before, before["releases"], releases, files=len(files),
+                            skipped=skipped if self.params["unpublished"] == "skip" else [])
 
     def retained(self) -> dict[str, Any]:
         before = self._before()
@@ -326,6 +345,7 @@ def main() -> None:
         "remove_bundle": {"type": "bool", "default": True},
         "releases": {"type": "list", "elements": "str"},
         "keep": {"type": "list", "elements": "str"},
+        "unpublished": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
     }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

@@ -85,6 +85,12 @@ def test_serving_needs_published_releases_and_swaps_once(root: str, tmp_path: Pa
     assert (live / "robots.txt").read_bytes() == b"v2 again"
 
 
+def test_serving_can_skip_releases_never_published(root: str, tmp_path: Path) -> None:
+    publish(root, tmp_path, "r1", R1)
+    result = run({"app": "demo", "root": root, "state": "serving", "releases": ["r9", "r1"], "unpublished": "skip"})
+    assert result["changed"] and result["serving"] == ["r1"] and result["skipped"] == ["r9"]
+
+
 def test_retained_never_removes_a_served_release(root: str, tmp_path: Path) -> None:
     for release, files in (("r1", R1), ("r2", R2), ("r3", {**R2, "robots.txt": b"v3"})):
         publish(root, tmp_path, release, files)

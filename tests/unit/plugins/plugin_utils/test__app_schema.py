@@ -41,6 +41,11 @@ def test_renamed_keys_say_their_new_name() -> None:
     ({"redis_db": 16}, "redis_db must be 0-15"),
     ({"volumes": ["/srv/media"]}, "volumes must be a list of Compose volume strings"),
     ({"database": {"name": "shop", "user": "shop"}}, "database takes exactly name, user and password: missing password"),
+    ({"static_url": "/static"}, "static_url must be a URL prefix starting and ending with /"),
+    ({"static_url": "/"}, "static_url must be a URL prefix starting and ending with /"),
+    ({"static_root": "staticfiles"}, "static_root must be an absolute directory inside the image"),
+    ({"static_root": "/app/../etc"}, "static_root must be an absolute directory inside the image"),
+    ({"static_front": "no"}, "static_front must be true or false"),
 ])
 def test_types_and_ranges_are_checked(change: dict, expected: str) -> None:
     problems = entry_problems(dict(GOOD, **change))
