@@ -121,7 +121,8 @@ class Images:
 def images(provisioned: None) -> Images:
     images = Images(prefix=time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4])
     builds = [("r1", "normal"), ("r2", "normal"), ("r3", "normal"), ("unhealthy", "unhealthy"),
-              ("badmig", "badmigration"), ("newmig", "newmigration")]
+              ("badmig", "badmigration"), ("newmig", "newmigration"), ("restyled", "restyled"),
+              ("halfhealthy", "halfhealthy")]
     for name, variant in builds:
         proc = subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"),
                                images.tag(name), variant], text=True, capture_output=True, timeout=1200)
