@@ -56,6 +56,9 @@ def releases(lab: None) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def site(lab: None) -> Iterator[str]:
     """The itstatic site on lb1, its other requests going to web1's demo web container."""
+    # A store of its own, empty: what an earlier run left would hide what a publish sends.
+    emptied = run_module("lb1", "dockyard.django.static_store", {"app": APP, "state": "absent"})
+    assert not emptied["failed"], emptied.get("msg")
     slots = run_module("web1", "dockyard.django.web_slot", {"app": "demo", "state": "query"})
     port = 8002 if slots.get("active") == "b" else 8001
     address = front_address(lab_helpers.container("web1"))
