@@ -13,7 +13,7 @@ export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 
 PYTEST_ARGS ?=
 
-# The demo image: make image TAG=<tag> [VARIANT=normal|unhealthy|badmigration|newmigration]
+# The demo image: make image TAG=<tag> [VARIANT=normal|unhealthy|halfhealthy|badmigration|newmigration|restyled]
 TAG ?=
 VARIANT ?= normal
 
@@ -47,7 +47,7 @@ lab-down: collection ## Remove the lab's containers, volumes, network and state
 	ansible-playbook -i lab/controller.yml lab/down.yml
 
 image: lab ## Build the demo image and push it to the lab registry (TAG=..., VARIANT=...)
-	@test -n "$(TAG)" || { echo "usage: make image TAG=<tag> [VARIANT=normal|unhealthy|badmigration|newmigration]" >&2; exit 2; }
+	@test -n "$(TAG)" || { echo "usage: make image TAG=<tag> [VARIANT=normal|unhealthy|halfhealthy|badmigration|newmigration|restyled]" >&2; exit 2; }
 	bash examples/demo/bin/build-image.sh $(TAG) $(VARIANT)
 
 # The demo release `make deploy` ships: the commit it is built from.

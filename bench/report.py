@@ -17,10 +17,10 @@ PLAY_PHASES = {"report": "finish"}
 # The baseline's steps, as the same phases.
 BASELINE_PHASES = {"pull": "pull", "record": "record", "migrate": "manage", "compress": "manage",
                    "restart web": "switch", "workers": "workers"}
-TABLE_PHASES = ["pre-flight", "pull", "record", "backup", "manage", "switch", "workers", "finish"]
+TABLE_PHASES = ["pre-flight", "pull", "static", "record", "backup", "manage", "switch", "workers", "finish"]
 # Modules whose time is Docker's: pulls, throwaway containers, compose up/stop, inspections.
 DOCKER_ACTIONS = ("dockyard.django.image", "dockyard.django.manage", "dockyard.django.web_slot",
-                  "community.docker.")
+                  "dockyard.django.static_bundle", "community.docker.")
 
 
 @dataclass
@@ -42,6 +42,15 @@ class Request:
 
 
 @dataclass
+class PageView:
+    """A browser's first visit during a trial: the page and every static file it links."""
+
+    at: float
+    ok: bool  # the page and each of its files answered 200
+    release: str | None = None
+
+
+@dataclass
 class Trial:
     tool: str
     action: str
@@ -54,6 +63,8 @@ class Trial:
     settled: float | None = None
     steps: list[Step] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    # Page views of browser-like clients beside the requests (tests/loadgen.py PageViewGenerator).
+    pages: list[PageView] = field(default_factory=list)
 
     @property
     def wall(self) -> float:
@@ -141,6 +152,12 @@ def figures(trial: Trial) -> dict[str, Any]:
             "p50_ms": quantile_ms(latencies, 50),
             "p99_ms": quantile_ms(latencies, 99),
         },
+        "pages": {
+            "views": len(trial.pages),
+            # Broken: the page or one of the static files it links did not answer 200.
+            "broken": sum(1 for p in trial.pages if not p.ok),
+            "releases": sorted({p.release for p in trial.pages if p.release}),
+        },
     }
 
 
@@ -183,6 +200,9 @@ def _cell(record: dict[str, Any] | None, key: str) -> str:
     if key == "requests":
         req = record["requests"]
         return f"{req['failed']}/{req['sent']}" if req["sent"] else "-"
+    if key == "pages":
+        pages = record.get("pages") or {}
+        return f"{pages['broken']}/{pages['views']}" if pages.get("views") else "-"
     if key == "latency":
         req = record["requests"]
         return f"{req['p50_ms']:.0f}/{req['p99_ms']:.0f}" if req["sent"] else "-"
@@ -194,8 +214,9 @@ def markdown(records: list[dict[str, Any]]) -> str:
     """The comparison table, then the phases of every deploy."""
     lines = [
         "| web hosts | tool | deploy s | serving steadily after s | no-op s | rollback s | deploy overhead s "
-        "| failed/sent deploy | failed/sent rollback | p50/p99 ms deploy |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| failed/sent deploy | failed/sent rollback | broken/page views deploy | broken/page views rollback "
+        "| p50/p99 ms deploy |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for hosts in sorted({r["web_hosts"] for r in records}):
         for tool in ("dockyard", "baseline"):
@@ -206,7 +227,8 @@ def markdown(records: list[dict[str, Any]]) -> str:
             lines.append(f"| {hosts} | {tool} | {_cell(deploy, 'wall_s')} | {_cell(deploy, 'steady_s')} "
                          f"| {_cell(noop, 'wall_s')} "
                          f"| {_cell(back, 'wall_s')} | {_cell(deploy, 'overhead_s')} | {_cell(deploy, 'requests')} "
-                         f"| {_cell(back, 'requests')} | {_cell(deploy, 'latency')} |")
+                         f"| {_cell(back, 'requests')} | {_cell(deploy, 'pages')} | {_cell(back, 'pages')} "
+                         f"| {_cell(deploy, 'latency')} |")
     lines += ["", "Deploy phases, seconds (wall time of each phase):", "",
               "| web hosts | tool | " + " | ".join(TABLE_PHASES) + " |",
               "|---:|---|" + "---:|" * len(TABLE_PHASES)]
@@ -219,7 +241,7 @@ def markdown(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-PHASE_COLOURS = {"pre-flight": "#9e9e9e", "pull": "#1f77b4", "record": "#17becf", "backup": "#8c564b",
+PHASE_COLOURS = {"pre-flight": "#9e9e9e", "pull": "#1f77b4", "static": "#bcbd22", "record": "#17becf", "backup": "#8c564b",
                  "manage": "#9467bd", "switch": "#ff7f0e", "workers": "#2ca02c", "revert": "#d62728",
                  "finish": "#7f7f7f"}
 

@@ -1,7 +1,8 @@
 """`make bench`: dockyard's deploys measured beside the classic shell pipeline, on the lab.
 
 For each host count (1, 2, 4 web hosts: the apps bench1, bench2, bench4 of
-bench/inventory.yml), with steady HTTP load through the nginx front:
+bench/inventory.yml), with steady HTTP load through the nginx front and browser-like page views
+(the page and every static file it links; a release's stylesheet differs from the base's):
 
   dockyard  deploy (a new tag), no-op (the same tag again), rollback (to REVERT)
   baseline  deploy (another new tag), rollback (swap TAG/REVERT), no-op (the current tag again)
@@ -35,7 +36,7 @@ for path in (REPO, REPO / "tests"):
         sys.path.insert(0, str(path))
 
 from bench import report  # noqa: E402
-from loadgen import LoadGenerator, front_address  # noqa: E402
+from loadgen import LoadGenerator, PageViewGenerator, front_address  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 LOGS = RESULTS / "logs"
@@ -98,7 +99,8 @@ def machine() -> dict[str, Any]:
 class Bench:
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
-        self.url = f"http://{front_address(f'{PREFIX}-lb1')}/version"
+        self.front = f"http://{front_address(f'{PREFIX}-lb1')}"
+        self.url = f"{self.front}/version"
         self.records: list[dict[str, Any]] = []
 
     def tag(self, name: str) -> str:
@@ -129,7 +131,10 @@ class Bench:
                  env: dict[str, str], steps: Any) -> None:
         log(f"{tool} {action} of {app} ({hosts} web host(s))")
         self._settle(app)
-        with LoadGenerator(self.url, f"{app}.lab", workers=4, max_seconds=900) as load:
+        # Beside the steady requests, browsers: the page and every static file it links, each
+        # on a new connection (a page view is broken when one of them is not 200).
+        with LoadGenerator(self.url, f"{app}.lab", workers=4, max_seconds=900) as load, \
+                PageViewGenerator(f"{self.front}/", f"{app}.lab", workers=2, pause=0.05, max_seconds=900) as pages:
             time.sleep(1.0)
             started = time.time()
             rc = run(argv, name, env)
@@ -142,13 +147,16 @@ class Bench:
         trial = report.Trial(tool=tool, action=action, web_hosts=hosts, app=app, started=started, ended=ended,
                              rc=rc, settled=settled, steps=steps(),
                              requests=[report.Request(at=o.at, seconds=o.seconds, ok=o.ok, retried=o.retried)
-                                       for o in load.outcomes])
+                                       for o in load.outcomes],
+                             pages=[report.PageView(at=v.at, ok=v.ok, release=v.release) for v in pages.outcomes])
         record = report.trial_record(trial)
         self.records.append(record)
         req = record["requests"]
         log(f"  {record['wall_s']:.1f} s (rc={rc}), serving steadily at {record['steady_s']:.1f} s, "
             f"overhead {record['overhead_s']:.1f} s, "
-            f"{req['failed']}/{req['sent']} requests failed, p50 {req['p50_ms']} ms, p99 {req['p99_ms']} ms")
+            f"{req['failed']}/{req['sent']} requests failed, "
+            f"{record['pages']['broken']}/{record['pages']['views']} page views broken, "
+            f"p50 {req['p50_ms']} ms, p99 {req['p99_ms']} ms")
 
     @staticmethod
     def _wait_steady(load: LoadGenerator, ok_in_a_row: int = 50, limit: float = 120.0) -> None:
@@ -176,6 +184,11 @@ class Bench:
         self.dockyard("deploy", app, hosts, ours)
         self.dockyard("no-op", app, hosts, ours)
         self.dockyard("rollback", app, hosts, None)
+        # The classic pipeline has no front that serves static files: forget what dockyard
+        # published, so every static file goes to the app hosts again, as without dockyard.
+        name = f"{hosts}-setup-static-off"
+        must(run(["ansible", *INVENTORY, "load_balancers", "-m", "dockyard.django.static_store",
+                  "-a", json.dumps({"app": app, "state": "absent"})], name), f"removing {app}'s static store", name)
         self.baseline("deploy", app, hosts, theirs)
         self.baseline("rollback", app, hosts, None)
         self.baseline("no-op", app, hosts, base)
@@ -187,11 +200,13 @@ def setup(counts: list[int], stamp: str) -> None:
          "bench/up.yml", "setup-up")
     log("provisioning the lab with the bench apps (playbooks/site.yml)")
     must(run(["ansible-playbook", *INVENTORY, "playbooks/site.yml"], "setup-site"), "site.yml", "setup-site")
-    names = ["base"] + [f"{tool}{n}" for n in counts for tool in ("d", "c")]
-    for name in names:
+    # Every measured deploy and rollback changes the static files, as most releases do: base is
+    # the normal demo image, each deployed release the restyled one (another stylesheet name).
+    names = [("base", "normal")] + [(f"{tool}{n}", "restyled") for n in counts for tool in ("d", "c")]
+    for name, variant in names:
         tag = f"bench-{stamp}-{name}"
-        log(f"building and pushing demo:{tag}")
-        must(run(["bash", "examples/demo/bin/build-image.sh", tag], f"setup-image-{name}"),
+        log(f"building and pushing demo:{tag} ({variant})")
+        must(run(["bash", "examples/demo/bin/build-image.sh", tag, variant], f"setup-image-{name}"),
              f"building {tag}", f"setup-image-{name}")
 
 

@@ -21,6 +21,7 @@ from ansible_collections.dockyard.django.plugins.plugin_utils._app_schema import
 SERVICES = ("web", "worker", "beat")
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+DEFAULT_STATIC_URL = "/static/"
 
 # What each role takes from an app entry, beyond what the filters compute.
 _DJANGO_APP_KEYS = ("user", "uid", "gid", "web_command", "worker_command", "beat_command", "healthcheck_path",
@@ -156,6 +157,9 @@ def proxy_sites(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence
             upstreams.append({"host": host, "address": addresses[host], "port": port + (1 if active == "b" else 0)})
         site = {"name": app["name"], "server_names": server_names(app), "upstreams": upstreams}
         site.update({key: app[key] for key in _PROXY_SITE_KEYS if key in app})
+        # The front serves the app's static files from its releases (static_front, on by default).
+        if app.get("static_front", True):
+            site["static_url"] = app.get("static_url", DEFAULT_STATIC_URL)
         sites.append(site)
     return sites
 

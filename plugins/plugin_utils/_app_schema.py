@@ -32,6 +32,7 @@ SERVER_NAME_RE = re.compile(r"^[^\s;{}]+$")
 # Compose volume string and an nginx alias), no . or .. component.
 DIR_RE = re.compile(r"^(/[A-Za-z0-9_-][A-Za-z0-9._-]*)+/?$")
 URL_PREFIX_RE = re.compile(r"^/([A-Za-z0-9._~-]+/)+$")
+IMAGE_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$")
 PORT_MIN, PORT_MAX = 1024, 65534
 
 # Keys of earlier releases, and what they are called now.
@@ -94,6 +95,13 @@ SCHEMA: dict[str, Key] = {
                        "before any host switches (default: [[migrate, --noinput]])."),
     "manage_per_host": Key("argv_list", "manage.py commands run on every web host before it switches "
                            "(default: none)."),
+    "static_front": Key("bool", "The front serves the app's static files itself, from the releases it may "
+                        "still route to, so pages stay whole during a rolling deploy (default: true); false: "
+                        "the app serves them (e.g. behind a CDN)."),
+    "static_url": Key("url_prefix", "The URL prefix of the app's static files, its STATIC_URL (default: "
+                      "/static/)."),
+    "static_root": Key("image_path", "The directory of the collected static files in the image (default: the "
+                       "app's STATIC_ROOT, read from the release's settings)."),
     "client_max_body_size": Key("size", "The largest request body the front accepts, e.g. 10m "
                                 "(default: proxy_client_max_body_size)."),
     "tls_certificate": Key("text", "PEM certificate chain the front serves for server_names.", secret=True),
@@ -221,6 +229,18 @@ def _check_path(value: Any) -> str | None:
     return None if isinstance(value, str) and PATH_RE.match(value) else f"must be a URL path matching {PATH_RE.pattern}, got {_shown(value)}"
 
 
+def _check_url_prefix(value: Any) -> str | None:
+    if isinstance(value, str) and URL_PREFIX_RE.match(value):
+        return None
+    return f"must be a URL path starting and ending with /, like /static/ or /media/, got {_shown(value)}"
+
+
+def _check_image_path(value: Any) -> str | None:
+    if isinstance(value, str) and IMAGE_PATH_RE.match(value) and "/../" not in value + "/":
+        return None
+    return f"must be an absolute directory inside the image, like /app/staticfiles, got {_shown(value)}"
+
+
 def _check_bool(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"must be true or false, got {_shown(value)}"
 
@@ -240,12 +260,6 @@ def _check_dir(value: Any) -> str | None:
     if isinstance(value, str) and DIR_RE.match(value) and not re.search(r"(^|/)[.]{1,2}(/|$)", value):
         return None
     return f"must be an absolute path of letters, digits and . _ - (no . or .. component), got {_shown(value)}"
-
-
-def _check_url_prefix(value: Any) -> str | None:
-    if isinstance(value, str) and URL_PREFIX_RE.match(value):
-        return None
-    return f"must be a URL path starting and ending with /, e.g. /media/, got {_shown(value)}"
 
 
 def _check_size(value: Any) -> str | None:
@@ -269,11 +283,12 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "argv": _check_argv,
     "argv_list": _check_argv_list,
     "path": _check_path,
+    "url_prefix": _check_url_prefix,
+    "image_path": _check_image_path,
     "bool": _check_bool,
     "positive_int": _check_positive_int,
     "volumes": _check_volumes,
     "dir": _check_dir,
-    "url_prefix": _check_url_prefix,
     "size": _check_size,
     "text": _check_text,
 }

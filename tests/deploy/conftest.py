@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import lab_helpers
-from loadgen import LoadGenerator, front_address
+from loadgen import LoadGenerator, PageViewGenerator, front_address
 
 APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab"},
         "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab"}}
@@ -104,8 +104,7 @@ def serving(app: str, requests_count: int = 8) -> set[str | None]:
     """The releases the nginx front serves for an app right now."""
     with LoadGenerator(f"http://{lb_address()}/version", APPS[app]["server_name"], workers=1,
                        max_requests=requests_count, max_seconds=30) as load:
-        while len(load.outcomes) < requests_count and time.monotonic() < load._deadline:
-            time.sleep(0.05)
+        load.wait_for(requests_count)
     assert not load.failed, load.describe_failures()
     return load.releases()
 
@@ -113,6 +112,14 @@ def serving(app: str, requests_count: int = 8) -> set[str | None]:
 def load_for(app: str) -> LoadGenerator:
     """Steady load through the front: 4 clients, bounded to 15 minutes."""
     return LoadGenerator(f"http://{lb_address()}/version", APPS[app]["server_name"], workers=4, max_seconds=900)
+
+
+def pages_for(app: str, **kwargs: object) -> PageViewGenerator:
+    """Browsers through the front: 4 clients each loading the page and every static file it
+    links, each on a new connection; bounded to 30 minutes (as long as a playbook may run,
+    lab_helpers.run_playbook: on a crowded machine a deploy outlasts 15)."""
+    return PageViewGenerator(f"http://{lb_address()}/", APPS[app]["server_name"], workers=4, max_seconds=1800,
+                             **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +158,8 @@ class Images:
 def images(provisioned: None) -> Images:
     images = Images(prefix=time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4])
     builds = [("r1", "normal"), ("r2", "normal"), ("r3", "normal"), ("unhealthy", "unhealthy"),
-              ("badmig", "badmigration"), ("newmig", "newmigration")]
+              ("badmig", "badmigration"), ("newmig", "newmigration"), ("restyled", "restyled"),
+              ("halfhealthy", "halfhealthy")]
     for name, variant in builds:
         proc = subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"),
                                images.tag(name), variant], text=True, capture_output=True, timeout=1200)

@@ -2,7 +2,10 @@
 
 Every "must hold" of a deploy: zero failed requests (two web hosts and one), automatic
 rollback, migration failure, missing tag, no-op, lock, check mode, a host dying mid-deploy,
-and rollbacks (to REVERT, without pulling; with the migrations warning).
+rollbacks (to REVERT, without pulling; with the migrations warning), and every page view
+whole (the page and each static file it links) while releases whose static files differ
+replace each other: a deploy and a rollback with two web hosts and with one, and an automatic
+rollback.
 """
 
 from __future__ import annotations
@@ -30,6 +33,26 @@ def assert_no_failed_requests(load, allowed: set[str]) -> None:
     assert summary["sent"] > 50, summary
     assert not load.failed, f"{summary}: {load.describe_failures()}"
     assert load.releases() <= allowed, load.releases()
+
+
+def assert_pages_whole(pages, seen: set[str]) -> None:
+    """Every page view whole, and at least one page view from each release in `seen`."""
+    summary = pages.summary()
+    assert summary["views"] > 20, summary
+    assert not pages.broken, f"{summary}: {pages.describe_broken()}"
+    assert seen <= pages.releases(), summary
+
+
+def assert_front_served_static(app: str, since: int) -> None:
+    """The demo stylesheet requests nginx logged since line `since` were answered by nginx itself."""
+    lines = lab_helpers.host_run("lb1", "sh", "-c", f"tail -n +{since} /var/log/nginx/access.log "
+                                 f"| grep 'host={APPS[app]['server_name']} ' | grep 'GET /static/notes/demo'").stdout
+    assert lines.strip(), "no static file request reached the front"
+    assert all("upstream=- " in line for line in lines.splitlines()), lines[:600]
+
+
+def access_log_length() -> int:
+    return int(lab_helpers.host_run("lb1", "sh", "-c", "wc -l < /var/log/nginx/access.log").stdout) + 1
 
 
 def test_site_rerun_changes_nothing(provisioned: None) -> None:
@@ -250,3 +273,49 @@ def test_rollback_past_a_migration_warns_and_keeps_it(deployed: str, images: Ima
     assert back.rc == 0, back.out[-4000:]
     assert "WARNING" in back.out and all(name in back.out for name in applied), back.out[-3000:]
     assert serving("demo") == {deployed}
+
+
+def test_pages_stay_whole_through_a_deploy_and_a_rollback_that_change_static_files(deployed: str,
+                                                                                  images: Images) -> None:
+    """Two web hosts, a release whose stylesheet has another hashed name, then back."""
+    new = images.tag("restyled")
+    since = access_log_length()
+    with pages_for("demo") as pages:
+        run = deploy("demo", new)
+    assert run.rc == 0, run.out[-4000:]
+    assert_pages_whole(pages, {deployed, new})
+    assert_front_served_static("demo", since)
+    assert serving("demo") == {new}
+
+    with pages_for("demo") as pages:
+        run = playbook("rollback.yml", "-e", "app=demo")
+    assert run.rc == 0, run.out[-4000:]
+    assert_pages_whole(pages, {deployed, new})
+    assert serving("demo") == {deployed}
+
+
+def test_pages_stay_whole_on_the_single_web_host_app(deployed: str, images: Images) -> None:
+    new = images.tag("restyled")
+    with pages_for("solo") as pages:
+        run = deploy("solo", new)
+    assert run.rc == 0, run.out[-4000:]
+    assert_pages_whole(pages, {deployed, new})
+
+    with pages_for("solo") as pages:
+        run = playbook("rollback.yml", "-e", "app=solo")
+    assert run.rc == 0, run.out[-4000:]
+    assert_pages_whole(pages, {deployed, new})
+    assert serving("solo") == {deployed}
+
+
+def test_pages_stay_whole_through_an_automatic_rollback(deployed: str, images: Images) -> None:
+    """halfhealthy serves on web1, then fails its health check on web2: every host goes back."""
+    new = images.tag("halfhealthy")
+    before = release_files("web1", "demo")
+    with pages_for("demo") as pages:
+        run = deploy("demo", new)
+    assert run.rc != 0
+    assert "web2" in run.out and "did not become healthy" in run.out, run.out[-3000:]
+    assert_pages_whole(pages, {deployed, new})
+    assert serving("demo") == {deployed}
+    assert_release("demo", *before)

@@ -3,8 +3,9 @@
 #
 #   examples/demo/bin/build-image.sh TAG [VARIANT]
 #
-# Builds demo:TAG (VARIANT: normal, unhealthy, badmigration, newmigration) and pushes it as
-# 127.0.0.1:$LAB_REGISTRY_PORT/demo:TAG, which lab hosts pull as registry:5000/demo:TAG.
+# Builds demo:TAG (VARIANT: normal, unhealthy, halfhealthy, badmigration, newmigration,
+# restyled) and pushes it as 127.0.0.1:$LAB_REGISTRY_PORT/demo:TAG, which lab hosts pull as
+# registry:5000/demo:TAG.
 #
 # Environment:
 #   LAB_REGISTRY_PORT   the registry's port on the machine (default 5000)
@@ -15,12 +16,12 @@
 #   VARIANTS            where the variant overlays live (default: tests/demo/variants)
 set -euo pipefail
 
-usage() { echo "usage: $0 TAG [normal|unhealthy|badmigration|newmigration]" >&2; exit 2; }
+usage() { echo "usage: $0 TAG [normal|unhealthy|halfhealthy|badmigration|newmigration|restyled]" >&2; exit 2; }
 [[ $# -ge 1 && $# -le 2 ]] || usage
 TAG=$1
 VARIANT=${2:-normal}
 [[ $TAG =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || { echo "invalid image tag: $TAG" >&2; exit 2; }
-case $VARIANT in normal|unhealthy|badmigration|newmigration) ;; *) usage ;; esac
+case $VARIANT in normal|unhealthy|halfhealthy|badmigration|newmigration|restyled) ;; *) usage ;; esac
 
 DEMO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO=$(cd "$DEMO/../.." && pwd)

@@ -54,7 +54,8 @@ def trial(tool: str = "dockyard", action: str = "deploy", wall: float = 10.0, ho
     return report.Trial(
         tool=tool, action=action, web_hosts=hosts, app="bench2", started=100.0, ended=100.0 + wall, rc=0,
         steps=report.steps_from_timeline(TIMELINE),
-        requests=[report.Request(at=100.0 + i / 10, seconds=0.01 * (i + 1), ok=i != 3) for i in range(20)])
+        requests=[report.Request(at=100.0 + i / 10, seconds=0.01 * (i + 1), ok=i != 3) for i in range(20)],
+        pages=[report.PageView(at=100.0 + i, ok=i not in (2, 5), release="r1" if i < 5 else "r2") for i in range(8)])
 
 
 def test_figures_of_a_trial() -> None:
@@ -64,6 +65,7 @@ def test_figures_of_a_trial() -> None:
     assert figures["phases_s"] == {"pre-flight": 1.0, "pull": 4.0, "switch": 3.0}
     assert figures["requests"]["sent"] == 20 and figures["requests"]["failed"] == 1
     assert figures["requests"]["p50_ms"] == pytest.approx(105.0)
+    assert figures["pages"] == {"views": 8, "broken": 2, "releases": ["r1", "r2"]}
 
 
 def test_ratios_table_and_plot(tmp_path: Path) -> None:
@@ -74,7 +76,7 @@ def test_ratios_table_and_plot(tmp_path: Path) -> None:
     ratios = report.ratios(records)["2"]
     assert ratios == {"deploy_vs_baseline": 2.0, "overhead_of_wall": 0.7, "rollback_of_deploy": 0.25}
     table = report.markdown(records)
-    assert "| 2 | dockyard | 20.0 | 20.0 | 2.0 | 5.0 | 14.0 | 1/20 |" in table
+    assert "| 2 | dockyard | 20.0 | 20.0 | 2.0 | 5.0 | 14.0 | 1/20 | 1/20 | 2/8 | 2/8 |" in table
     assert "| 2 | baseline | 10.0 | 10.0 | - | - |" in table
     assert records[0]["steps"][0]["start"] == 0.0 and records[0]["requests_timeline"][0] == [0.0, 0.01, True]
     png = tmp_path / "timeline.png"

@@ -70,6 +70,7 @@ def test_postgres_databases_allow_only_the_apps_hosts() -> None:
 def test_proxy_sites_point_each_host_at_its_active_slot() -> None:
     shop, blog = proxy_sites([SHOP, BLOG], GROUPS, ADDRESSES, {"web2": {"shop": "b", "blog": "a"}})
     assert shop == {"name": "shop", "server_names": ["shop.example.org"], "client_max_body_size": "20m",
+                    "static_url": "/static/",
                     "upstreams": [{"host": "web1", "address": "10.0.0.11", "port": 8001},
                                   {"host": "web2", "address": "10.0.0.12", "port": 8002}]}
     assert blog["server_names"] == ["blog"] and blog["upstreams"] == [{"host": "web2", "address": "10.0.0.12", "port": 8011}]
@@ -94,3 +95,9 @@ def test_health_check_and_media_inputs_reach_the_roles() -> None:
     assert (site["media_dir"], site["media_url"]) == ("/srv/media/blog", "/uploads/")
     (shop,) = django_app_entries([SHOP], GROUPS)
     assert (shop["server_names"], shop["tls"]) == (["shop.example.org"], False)
+
+
+def test_proxy_sites_serve_static_files_unless_the_app_serves_them() -> None:
+    own, cdn = proxy_sites([dict(SHOP, static_url="/assets/"), dict(BLOG, static_front=False)], GROUPS, ADDRESSES)
+    assert own["static_url"] == "/assets/"
+    assert "static_url" not in cdn

@@ -41,6 +41,11 @@ def test_renamed_keys_say_their_new_name() -> None:
     ({"redis_db": 16}, "redis_db must be 0-15"),
     ({"volumes": ["/srv/media"]}, "volumes must be a list of Compose volume strings"),
     ({"database": {"name": "shop", "user": "shop"}}, "database takes exactly name, user and password: missing password"),
+    ({"static_url": "/static"}, "static_url must be a URL path starting and ending with /"),
+    ({"static_url": "/"}, "static_url must be a URL path starting and ending with /"),
+    ({"static_root": "staticfiles"}, "static_root must be an absolute directory inside the image"),
+    ({"static_root": "/app/../etc"}, "static_root must be an absolute directory inside the image"),
+    ({"static_front": "no"}, "static_front must be true or false"),
 ])
 def test_types_and_ranges_are_checked(change: dict, expected: str) -> None:
     problems = entry_problems(dict(GOOD, **change))
@@ -81,4 +86,4 @@ def test_media_keys_are_checked() -> None:
     assert problems(dict(GOOD, media_dir="srv/media", media_root="/app/../etc", media_url="/media")) == [
         "media_dir must be an absolute path of letters, digits and . _ - (no . or .. component), got 'srv/media'",
         "media_root must be an absolute path of letters, digits and . _ - (no . or .. component), got '/app/../etc'",
-        "media_url must be a URL path starting and ending with /, e.g. /media/, got '/media'"]
+        "media_url must be a URL path starting and ending with /, like /static/ or /media/, got '/media'"]
