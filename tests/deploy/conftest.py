@@ -3,6 +3,7 @@ read the release files and watch what the nginx front serves."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -64,7 +65,7 @@ def with_group_vars(tmp_path, values: dict) -> list[str]:
 _APP_HOST_STATE = """
 for app in demo solo; do for f in TAG REVERT HISTORY.json SLOT slots/a.env slots/b.env; do
   echo "== $app/$f"; cat "/var/www/$app/$f" 2>/dev/null; done; done
-echo "== containers"; docker ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' | sort; true
+echo "== containers"; docker ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' | grep -E ' (demo|solo)-' | sort; true
 """
 _FRONT_STATE = """
 for f in /etc/nginx/dockyard/*/upstream.d/*.conf /var/lib/dockyard/locks/*; do
@@ -74,7 +75,8 @@ for f in /etc/nginx/dockyard/*/upstream.d/*.conf /var/lib/dockyard/locks/*; do
 
 def lab_state() -> dict[str, str]:
     """What a run must not change when it refuses its input: the apps' release files and slots,
-    every container on the app hosts, the front's upstream files and the deploy locks."""
+    their containers on the app hosts, the front's upstream files and the deploy locks (not other
+    containers: the integration tests run theirs on web1 and worker1 beside the deploy tests)."""
     hosts = {"web1": _APP_HOST_STATE, "web2": _APP_HOST_STATE, "worker1": _APP_HOST_STATE, "lb1": _FRONT_STATE}
     with ThreadPoolExecutor(len(hosts)) as pool:
         found = pool.map(lambda item: (item[0], lab_helpers.host_run(item[0], "sh", "-c", item[1]).stdout),
@@ -156,15 +158,33 @@ class Images:
 
 @pytest.fixture(scope="session")
 def images(provisioned: None) -> Images:
-    images = Images(prefix=time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4])
-    builds = [("r1", "normal"), ("r2", "normal"), ("r3", "normal"), ("unhealthy", "unhealthy"),
-              ("badmig", "badmigration"), ("newmig", "newmigration"), ("restyled", "restyled"),
-              ("halfhealthy", "halfhealthy")]
-    for name, variant in builds:
-        proc = subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"),
-                               images.tag(name), variant], text=True, capture_output=True, timeout=1200)
-        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return images
+    """Built and pushed once per test run: pytest-xdist's workers share one set (the first
+    worker to get here builds it, the others read its prefix)."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)
+    record = lab_helpers.STATE / f"images-{run_id}"
+    with lab_helpers.exclusive("images"):
+        if record.exists():
+            return Images(prefix=record.read_text().strip())
+        images = Images(prefix=time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4])
+        builds = [("r1", "normal"), ("r2", "normal"), ("r3", "normal"), ("unhealthy", "unhealthy"),
+                  ("badmig", "badmigration"), ("newmig", "newmigration"), ("restyled", "restyled"),
+                  ("halfhealthy", "halfhealthy")]
+
+        def build(name: str, variant: str) -> subprocess.CompletedProcess:
+            return subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"),
+                                   images.tag(name), variant], text=True, capture_output=True, timeout=1200)
+
+        # The variants share every layer but their last ones: the first build fills the cache
+        # (and the wheelhouse), the others run side by side on it.
+        first = build(*builds[0])
+        assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+        with ThreadPoolExecutor(4) as pool:
+            for proc in pool.map(lambda item: build(*item), builds[1:]):
+                assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        for old in lab_helpers.STATE.glob("images-*"):
+            old.unlink()
+        record.write_text(images.prefix)
+        return images
 
 
 def runs_everywhere(app: str, tag: str) -> bool:
