@@ -66,12 +66,13 @@ lint: collection ## ansible-lint, production profile
 unit: collection ## Unit tests only (no lab)
 	pytest tests/unit $(PYTEST_ARGS)
 
-# Two workers, whole files each (--dist loadfile): the Molecule scenarios (one file, their
-# own hosts) run beside the lab tests, and the deploy tests (one file) keep their order.
+# Two workers (--dist loadgroup, groups set in tests/conftest.py): the deploy test files run in
+# order on one worker while the Molecule scenarios (their own hosts), the integration tests
+# and the unit tests share the other.
 PYTEST_WORKERS ?= 2
 
 test: lint lab ## Lint, bring up the lab, run every test against it
-	pytest tests -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
+	pytest tests -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 # Measurements, not tests: deploy, no-op and rollback of dockyard beside the classic shell
 # pipeline, for 1, 2 and 4 web hosts, under load. Never fails on a number.

@@ -10,6 +10,20 @@ import pytest
 import lab_helpers
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How `make test` spreads the tests over pytest-xdist's workers (--dist loadgroup): every
+    test that deploys on the provisioned lab on one worker, in order (they share the lab hosts,
+    and the lab_turn fixture would only keep a second worker waiting); every other lab test
+    file whole on one worker (its module fixtures are set up once); unit tests one by one."""
+    for item in items:
+        path = item.path.relative_to(lab_helpers.REPO / "tests")
+        if path.parts[0] == "unit":
+            continue
+        deploys = path.parts[0] == "deploy" or "provisioned" in item.fixturenames
+        group = "deploy" if deploys else str(path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def lab() -> None:
     """Fail early and clearly when the lab is not up (run `make lab`)."""

@@ -11,6 +11,7 @@ rollback.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -67,6 +68,8 @@ def test_rolling_deploy_fails_no_request(deployed: str, images: Images) -> None:
     with load_for("demo") as load:
         run = deploy("demo", new)
     assert run.rc == 0, run.out[-4000:]
+    # A normal deploy warns about nothing, even at -vvv.
+    assert not re.findall(r"^.*\[WARNING\].*$", run.out, re.M), re.findall(r"^.*\[WARNING\].*$", run.out, re.M)
     # The pre-migration dump (deploy_backup defaults to true).
     assert any(name.endswith(f"-pre-{new}.dump") for name in dumps_of("demo")), dumps_of("demo")
     assert_no_failed_requests(load, {deployed, new})
