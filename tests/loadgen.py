@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import requests
+from requests.adapters import HTTPAdapter
 
 
 @dataclass
@@ -40,6 +41,33 @@ def front_address(container: str = f"{os.environ.get('LAB_PREFIX', 'dockyard-lab
                            container], text=True, capture_output=True, check=True).stdout.strip()
 
 
+class _NamedServerAdapter(HTTPAdapter):
+    """HTTPS to an address under a name: SNI and certificate check use the name."""
+
+    def __init__(self, server_name: str) -> None:
+        self._server_name = server_name
+        super().__init__()
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs["server_hostname"] = self._server_name
+        kwargs["assert_hostname"] = self._server_name
+        super().init_poolmanager(*args, **kwargs)
+
+
+def named_session(server_name: str, verify: bool | str = True) -> requests.Session:
+    """A session for https://<address>/... that talks to the server as `server_name`, as a
+    client that resolved the name to that address would: SNI, certificate check (against
+    `verify`: a CA bundle path, True for the system's, False for none) and Host header."""
+    session = requests.Session()
+    session.mount("https://", _NamedServerAdapter(server_name))
+    session.verify = verify
+    # Otherwise REQUESTS_CA_BUNDLE (set on some machines) overrides verify, and proxy
+    # variables could send lab traffic elsewhere.
+    session.trust_env = False
+    session.headers["Host"] = server_name
+    return session
+
+
 def closed_keepalive(exc: requests.ConnectionError) -> bool:
     """Whether the server closed the connection under the request (not: refused a new one)."""
     text = repr(exc)
@@ -55,6 +83,9 @@ class LoadGenerator:
     max_seconds: float = 900.0
     max_requests: int = 200_000
     timeout: float = 10.0
+    # For https:// URLs (an address): the CA bundle to verify the certificate issued for
+    # host_header with, or False not to verify it. The TLS name is host_header.
+    verify: bool | str = True
     outcomes: list[Outcome] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -64,7 +95,7 @@ class LoadGenerator:
         self._deadline = 0.0
 
     def _worker(self) -> None:
-        session = requests.Session()
+        session = named_session(self.host_header, self.verify)
         while not self._stop.is_set() and time.monotonic() < self._deadline:
             with self._lock:
                 if len(self.outcomes) >= self.max_requests:

@@ -7,20 +7,33 @@ import re
 import subprocess
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import urllib3
 
 import lab_helpers
 from loadgen import LoadGenerator, front_address
 
-APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab"},
-        "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab"}}
+# demo is served over HTTPS (acme: true in lab/group_vars: HTTP redirects), solo over HTTP.
+APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab", "scheme": "https"},
+        "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab", "scheme": "http"}}
 
 
 def lb_address() -> str:
     return front_address(lab_helpers.container("lb1"))
+
+
+def front_url(app: str, path: str = "/version") -> str:
+    return f"{APPS[app]['scheme']}://{lb_address()}{path}"
+
+
+# The deploy tests watch which release serves, not the certificate (tests/tls checks that
+# against the ACME CA's root, which the lab's pebble makes anew at each start).
+VERIFY = False
+warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
 
 @dataclass
@@ -59,8 +72,8 @@ def lock_of(app: str) -> dict | None:
 
 def serving(app: str, requests_count: int = 8) -> set[str | None]:
     """The releases the nginx front serves for an app right now."""
-    with LoadGenerator(f"http://{lb_address()}/version", APPS[app]["server_name"], workers=1,
-                       max_requests=requests_count, max_seconds=30) as load:
+    with LoadGenerator(front_url(app), APPS[app]["server_name"], workers=1,
+                       max_requests=requests_count, max_seconds=30, verify=VERIFY) as load:
         while len(load.outcomes) < requests_count and time.monotonic() < load._deadline:
             time.sleep(0.05)
     assert not load.failed, load.describe_failures()
@@ -69,7 +82,7 @@ def serving(app: str, requests_count: int = 8) -> set[str | None]:
 
 def load_for(app: str) -> LoadGenerator:
     """Steady load through the front: 4 clients, bounded to 15 minutes."""
-    return LoadGenerator(f"http://{lb_address()}/version", APPS[app]["server_name"], workers=4, max_seconds=900)
+    return LoadGenerator(front_url(app), APPS[app]["server_name"], workers=4, max_seconds=900, verify=VERIFY)
 
 
 @pytest.fixture(scope="session")
