@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.dockyard.django.plugins.module_utils._time import format_utc, utc_now
@@ -37,6 +38,15 @@ class MalformedFile(ValidationError):
 
     The message never quotes the file's content: a garbage file may hold anything.
     """
+
+
+@dataclass
+class Releases:
+    """What TAG, REVERT and HISTORY.json say (or should say)."""
+
+    current: str | None = None
+    previous: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def format_tag_file(tag: str) -> str:
@@ -92,6 +102,40 @@ def _check_entry(entry: object, index: int, path: str) -> None:
     tag = entry.get("tag")
     if not isinstance(tag, str) or not TAG_RE.match(tag):
         raise MalformedFile(f"{path} is malformed: entry {index} has no valid 'tag'")
+
+
+def read_text(path: str) -> str | None:
+    """The text of a release file; None when it does not exist, else MalformedFile."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise MalformedFile(f"{path} cannot be read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedFile(f"{path} is malformed: it is not UTF-8 text") from None
+
+
+def read_releases(directory: str) -> Releases:
+    """What an app's release files say, every one parsed (the reader of release and release_info).
+
+    Missing files read as no tag and an empty history; a malformed one raises MalformedFile.
+    """
+    tags: dict[str, str | None] = {}
+    for name in (TAG_FILE, REVERT_FILE):
+        path = os.path.join(directory, name)
+        text = read_text(path)
+        tags[name] = None if text is None else parse_tag_file(text, path)
+    history_path = os.path.join(directory, HISTORY_FILE)
+    text = read_text(history_path)
+    return Releases(
+        current=tags[TAG_FILE],
+        previous=tags[REVERT_FILE],
+        history=[] if text is None else parse_history(text, history_path),
+    )
 
 
 def make_entry(tag: str, previous: str | None, result: str, deployer: str,

@@ -7,6 +7,7 @@ Private to this collection (the leading underscore): no compatibility promise.
 
 from __future__ import annotations
 
+import os
 import re
 
 # Docker's tag grammar: https://github.com/distribution/reference (tag = [\w][\w.-]{0,127}).
@@ -75,3 +76,10 @@ def check_repository(repository: object, what: str = "repository") -> str:
             "(lower-case path components, optionally after a registry host[:port]/)"
         )
     return repository
+
+
+def check_absolute(path: object, what: str = "root") -> str:
+    """Return ``path`` if it is an absolute path, else raise ValidationError."""
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise ValidationError(f"{what} {_shown(path)} must be an absolute path")
+    return path

@@ -1,18 +1,24 @@
 # Copyright: dockyard.django contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure logic of the two web slots of an app on one host (blue/green on two ports).
+"""The two web slots of an app on one host (blue/green on two ports): their logic and reader.
 
 An app's web service runs in one of two slots, ``a`` on the app's port and ``b`` on the port
 after it. A deploy starts the new release in the slot that is not serving, waits until it is
 healthy, points the load balancer at it, then stops the old one (kept for a fast rollback).
+
+SlotReader reads the slots for web_slot and web_slot_info; everything else here is pure.
 
 Private to this collection (the leading underscore): no compatibility promise.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
+
+from ansible.module_utils.basic import AnsibleModule
 
 SLOTS = ("a", "b")
 SLOT_FILE = "SLOT"
@@ -22,6 +28,10 @@ _SLOT_FILE_RE = re.compile(r"^(?P<slot>[ab])\n?\Z")
 
 class MalformedSlotFile(ValueError):
     """The SLOT file holds something else than a slot name; the message names it."""
+
+
+class SlotError(Exception):
+    """A docker operation failed; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -109,3 +119,54 @@ def describe(active: str | None, slots: dict[str, SlotState], base_port: int) ->
                 what += f" ({state.health})"
         lines.append(f"slot {name} (port {port_of(name, base_port)}): {what}")
     return "\n".join(lines) + "\n"
+
+
+class SlotReader:
+    """Reads the slots of one app on this host: the SLOT file and each slot's web container."""
+
+    def __init__(self, module: AnsibleModule, directory: str, app: str, service: str) -> None:
+        self.module = module
+        self.directory = directory
+        self.app = app
+        self.service = service
+        self.slot_path = os.path.join(directory, SLOT_FILE)
+        self.docker_bin = module.get_bin_path("docker", required=True)
+
+    def docker(self, *argv: str, check: bool = True) -> tuple[int, str, str]:
+        rc, out, err = self.module.run_command([self.docker_bin, *argv])
+        if check and rc != 0:
+            raise SlotError(f"docker {argv[0]} failed (rc={rc}): {err.strip()[-500:]}")
+        return rc, out, err
+
+    def project(self, slot: str) -> str:
+        return f"{self.app}-{slot}"
+
+    def container_of(self, slot: str) -> str | None:
+        _rc, out, _err = self.docker(
+            "ps", "--all", "--quiet", "--no-trunc",
+            "--filter", f"label=com.docker.compose.project={self.project(slot)}",
+            "--filter", f"label=com.docker.compose.service={self.service}",
+        )
+        ids = out.split()
+        return ids[0] if ids else None
+
+    def read_slot(self, slot: str) -> SlotState:
+        container = self.container_of(slot)
+        if container is None:
+            return SlotState()
+        _rc, out, _err = self.docker("inspect", "--type", "container", container)
+        info = json.loads(out)[0]
+        health = (info["State"].get("Health") or {}).get("Status")
+        return SlotState(exists=True, running=bool(info["State"]["Running"]), health=health,
+                         tag=tag_of_image(info["Config"]["Image"]))
+
+    def read_active(self) -> str | None:
+        try:
+            with open(self.slot_path, encoding="utf-8") as handle:
+                return parse_slot_file(handle.read(16), self.slot_path)
+        except FileNotFoundError:
+            return None
+
+    def read(self) -> tuple[str | None, dict[str, SlotState]]:
+        """The active slot (None before a first deploy) and what runs in each slot."""
+        return self.read_active(), {name: self.read_slot(name) for name in SLOTS}

@@ -76,11 +76,6 @@ options:
         because apps on one host may share a repository and one app's retention must never
         remove the image another app would roll back to.
     type: str
-  root:
-    description:
-      - The directory holding the app directories, used with O(app).
-    type: path
-    default: /var/www
   docker_config:
     description:
       - A directory holding the C(config.json) to take registry credentials from, instead of
@@ -94,14 +89,15 @@ attributes:
   diff_mode:
     support: full
     details: For V(present) and V(retained), the repository's local tags before and after.
-  platform:
-    platforms: posix
 requirements:
   - docker (Python SDK) >= 5.0
 notes:
   - Retention keeps every tag of an image that has a kept tag, so an image a protected or
     in-use tag shares is never removed nor untagged.
   - Tags of other repositories on the same image are left alone; the image then stays.
+extends_documentation_fragment:
+  - dockyard.django.app.root
+  - dockyard.django.attributes
 author: "dockyard.django maintainers"
 """
 
@@ -181,6 +177,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.dockyard.django.plugins.module_utils._app import DEFAULT_ROOT
 from ansible_collections.dockyard.django.plugins.module_utils._image import (
     RETRYABLE,
     LocalTag,
@@ -486,7 +483,7 @@ def main() -> None:
         "keep": {"type": "int", "default": 5},
         "protect": {"type": "list", "elements": "str", "default": []},
         "app": {"type": "str"},
-        "root": {"type": "path", "default": "/var/www"},
+        "root": {"type": "path", "default": DEFAULT_ROOT},
         "docker_config": {"type": "path"},
     }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

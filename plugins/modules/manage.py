@@ -24,16 +24,13 @@ description:
   - Talks to the local Docker Engine through the Docker SDK for Python, not the docker CLI.
   - C(changed) is honest for the commands whose output tells it - C(migrate) is not changed
     when Django says C(No migrations to apply.), C(collectstatic) is not changed when it
-    reports C(0 static files copied) - and follows O(changes) for any other command.
+    reports C(0 static files copied) - and for Django's read-only commands, never changed - C(check),
+    C(diffsettings), C(dumpdata), C(findstatic), C(help), C(inspectdb), C(showmigrations),
+    C(sqlflush), C(sqlmigrate), C(sqlsequencereset), C(version), and C(migrate) with C(--plan) or
+    C(--check). It follows O(changes) for any other command.
   - Every container carries the label C(dockyard.django.task=<app>) and a name starting with
     C(dockyard-task-<app>-), so that a leftover (after a SIGKILL) can be found and removed.
 options:
-  app:
-    description:
-      - The app name; it names C(<root>/<app>/TAG), C(/etc/default/<app>) and the container label.
-      - Lower-case letters, digits, C(_) and C(-), starting with a letter, at most 32 characters.
-    type: str
-    required: true
   image:
     description:
       - The app image repository, without a tag or digest, for example C(registry:5000/shop/web).
@@ -45,11 +42,6 @@ options:
       - When omitted, the tag of the current release, read from C(<root>/<app>/TAG), a single
         line C(export TAG=<tag>) as written by the C(dockyard.django.release) module.
     type: str
-  root:
-    description:
-      - The directory holding one C(<app>/TAG) release record per app.
-    type: path
-    default: /var/www
   env_file:
     description:
       - The app's 12-factor env file, C(KEY=value) lines; blank lines and C(#) comments are
@@ -108,9 +100,9 @@ options:
     default: 600
   changes:
     description:
-      - Whether a command other than C(migrate) and C(collectstatic) reports C(changed) after a
-        successful run. Set it to V(false) for read-only commands such as C(check --deploy) or
-        C(showmigrations); they then also run in check mode.
+      - Whether a command other than C(migrate), C(collectstatic) and Django's read-only commands
+        (see the description) reports C(changed) after a successful run. Set it to V(false) for
+        an app's own read-only commands; they then also run in check mode.
     type: bool
     default: true
   pull:
@@ -130,16 +122,18 @@ attributes:
         would apply as RV(pending); C(changed) is true when there are some.
       - C(collectstatic) runs with C(--dry-run), which copies nothing, and reports whether it
         would copy anything.
-      - Commands declared read-only with O(changes=false) run as usual.
+      - Django's read-only commands, and commands declared read-only with O(changes=false), run as usual.
       - Any other command is skipped (C(skipped=true), C(changed=false)).
       - The image is pulled when missing, since Django itself must be asked what it would do.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 requirements:
   - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
   - A running Docker Engine on the managed host.
+extends_documentation_fragment:
+  - dockyard.django.app
+  - dockyard.django.app.root
+  - dockyard.django.attributes
 author: "dockyard.django maintainers"
 notes:
   - The container is removed even when the module is interrupted, except by SIGKILL; find
@@ -231,7 +225,7 @@ pending:
   sample: [notes.0002_seed_note]
 skipped:
   description: True when the command was not run because of check mode.
-  returned: in check mode, for commands other than C(migrate) and C(collectstatic) with O(changes=true)
+  returned: in check mode, for commands that may change things (not C(migrate), C(collectstatic) or a read-only one) with O(changes=true)
   type: bool
   sample: true
 """
@@ -245,6 +239,7 @@ from typing import Any, NoReturn
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
 from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     build_cmd,
     check_argv,
@@ -259,8 +254,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     redact,
     redact_all,
     secret_values,
-    tail,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import parse_tag_file
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
@@ -370,6 +365,8 @@ class DjangoTask:
             return plan_argv(self.argv)
         if self.kind == "collectstatic":
             return self.argv if "--dry-run" in self.argv or "-n" in self.argv else [*self.argv, "--dry-run"]
+        if self.kind == "read-only":
+            return self.argv
         return None if self.changes else self.argv
 
     def base_result(self, argv: list[str]) -> dict[str, Any]:
@@ -391,8 +388,9 @@ class DjangoTask:
             raise TaskError(f"{' '.join(result['cmd'])} did not finish within the timeout of {self.timeout} "
                             "seconds: its container was killed and removed", **result)
         if outcome.rc != 0:
-            raise TaskError(f"{' '.join(result['cmd'])} failed with rc {outcome.rc}: "
-                            f"{tail(outcome.stderr or outcome.stdout)}", **result)
+            # The message quotes the cause (a traceback's exception line); the output stays in the result.
+            cause = last_error_line(outcome.stderr) or last_error_line(outcome.stdout) or "no output"
+            raise TaskError(f"manage.py {' '.join(argv)} failed (exit {outcome.rc}): {cause}", **result)
         result.update(self.interpret(outcome.stdout, check_mode))
         return result
 
@@ -409,6 +407,8 @@ class DjangoTask:
             return {"changed": migrate_changed(stdout), "applied": applied, "unapplied": unapplied}
         if self.kind == "collectstatic":
             return {"changed": collectstatic_changed(stdout)}
+        if self.kind == "read-only":
+            return {"changed": False}
         return {"changed": self.changes}
 
     def ensure_image(self, client: Any) -> None:
@@ -505,11 +505,10 @@ def read_env_file(path: str) -> dict[str, str]:
 
 
 def main() -> None:
-    argument_spec: dict[str, Any] = {
-        "app": {"type": "str", "required": True},
+    argument_spec = app_argument_spec()
+    argument_spec.update({
         "image": {"type": "str", "required": True},
         "tag": {"type": "str"},
-        "root": {"type": "path", "default": "/var/www"},
         "env_file": {"type": "path"},
         "env": {"type": "dict", "default": {}, "no_log": True},
         "argv": {"type": "list", "elements": "str", "required": True},
@@ -520,7 +519,7 @@ def main() -> None:
         "timeout": {"type": "int", "default": 600},
         "changes": {"type": "bool", "default": True},
         "pull": {"type": "str", "choices": ["missing", "always", "never"], "default": "missing"},
-    }
+    })
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
     try:

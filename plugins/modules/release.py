@@ -28,18 +28,8 @@ description:
     instance one taken from the returned RV(history).
   - Creates O(root) and C(<root>/<app>) with mode C(0755) when they are missing; the app
     directory gets O(owner) and O(group) when it is created, and is not changed afterwards.
+  - M(dockyard.django.release_info) reads the same files and changes nothing.
 options:
-  app:
-    description:
-      - The app's name; its files live in C(<root>/<app>).
-      - Lower-case letters, digits, V(_) and V(-), starting with a letter, at most 32 characters.
-    type: str
-    required: true
-  root:
-    description:
-      - The absolute directory that holds one directory per app.
-    type: path
-    default: /var/www
   state:
     description:
       - V(deployed) makes O(tag) the current release. When another tag was current, REVERT takes
@@ -48,14 +38,12 @@ options:
       - V(reverted) swaps TAG and REVERT (TAG takes the tag REVERT held, REVERT the tag TAG held)
         and adds a history entry. It is not idempotent by nature, since every run swaps again. It
         fails, changing nothing, when there is no REVERT or no TAG.
-      - V(query) only reads the files and returns RV(current), RV(previous) and RV(history);
-        it never changes anything, and missing files are reported as null or an empty list.
       - V(restored) puts TAG and REVERT back exactly as they were before a deploy that failed;
         TAG holds O(tag) and REVERT holds O(previous), and a file whose value is not given is
         removed. It adds a history entry (result V(rolled-back), or V(failed) when no release is
         left) for the release it undoes. Nothing changes when both files already hold those values.
     type: str
-    choices: [deployed, reverted, query, restored]
+    choices: [deployed, reverted, restored]
     default: deployed
   tag:
     description:
@@ -117,8 +105,12 @@ attributes:
   diff_mode:
     support: full
     description: "Shows TAG and REVERT before and after as C(TAG: <tag>) and C(REVERT: <tag>) lines."
-  platform:
-    platforms: posix
+extends_documentation_fragment:
+  - dockyard.django.app
+  - dockyard.django.app.root
+  - dockyard.django.attributes
+seealso:
+  - module: dockyard.django.release_info
 author: "dockyard.django maintainers"
 """
 
@@ -143,9 +135,8 @@ EXAMPLES = r"""
     previous: "{{ before.previous | default(omit, true) }}"
 
 - name: Read the release files
-  dockyard.django.release:
+  dockyard.django.release_info:
     app: shop
-    state: query
   register: shop_release
 
 - name: Roll back to the oldest release still in the history
@@ -212,28 +203,30 @@ import os
 import pwd
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
 from ansible_collections.dockyard.django.plugins.module_utils._release import (
     HISTORY_FILE,
     REVERT_FILE,
     TAG_FILE,
     MalformedFile,
+    Releases,
     atomic_write,
     format_history,
     format_tag_file,
     fsync_dir,
     make_entry,
-    parse_history,
-    parse_tag_file,
+    read_releases,
     render_state,
     rotate,
 )
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
+    check_absolute,
     check_app,
     check_tag,
 )
@@ -245,15 +238,6 @@ DIR_MODE = 0o755
 
 class ReleaseError(Exception):
     """The requested change cannot be made; nothing was written."""
-
-
-@dataclass
-class Releases:
-    """What TAG, REVERT and HISTORY.json say (or should say)."""
-
-    current: str | None = None
-    previous: str | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -317,9 +301,7 @@ def _check_deployer(deployer: str) -> str:
 def check_params(params: dict[str, Any]) -> Settings:
     """Check every parameter before anything is read or written; raise ValidationError."""
     app = check_app(params["app"])
-    root = params["root"]
-    if not root or not os.path.isabs(root):
-        raise ValidationError(f"root {root!r} must be an absolute path")
+    root = check_absolute(params["root"])
     state = params["state"]
     tag = params["tag"]
     if state == "deployed":
@@ -373,31 +355,9 @@ class ReleaseFiles:
 
     # Reading
 
-    def _read_text(self, path: str) -> str | None:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise MalformedFile(f"{path} cannot be read: {exc.strerror}") from None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedFile(f"{path} is malformed: it is not UTF-8 text") from None
-
-    def _read_tag(self, path: str) -> str | None:
-        text = self._read_text(path)
-        return None if text is None else parse_tag_file(text, path)
-
     def read(self) -> Releases:
         """The files as they are; every file is parsed before anything could be written."""
-        text = self._read_text(self.history_path)
-        return Releases(
-            current=self._read_tag(self.tag_path),
-            previous=self._read_tag(self.revert_path),
-            history=[] if text is None else parse_history(text, self.history_path),
-        )
+        return read_releases(self.directory)
 
     # Planning
 
@@ -536,7 +496,7 @@ class ReleaseFiles:
     def run(self) -> dict[str, Any]:
         before = self.read()
         after, entry = self.plan(before)
-        changed = False if self.settings.state == "query" else self.apply(before, after, entry)
+        changed = self.apply(before, after, entry)
         result: dict[str, Any] = {
             "changed": changed,
             "current": after.current,
@@ -545,7 +505,7 @@ class ReleaseFiles:
             "entry": entry,
             "path": self.directory,
         }
-        if self.module._diff and self.settings.state != "query":
+        if self.module._diff:
             result["diff"] = {
                 "before": render_state(before.current, before.previous),
                 "after": render_state(after.current, after.previous),
@@ -556,10 +516,9 @@ class ReleaseFiles:
 
 
 def main() -> None:
-    argument_spec = dict(
-        app=dict(type="str", required=True),
-        root=dict(type="path", default="/var/www"),
-        state=dict(type="str", default="deployed", choices=["deployed", "reverted", "query", "restored"]),
+    argument_spec = app_argument_spec()
+    argument_spec.update(
+        state=dict(type="str", default="deployed", choices=["deployed", "reverted", "restored"]),
         tag=dict(type="str"),
         previous=dict(type="str"),
         history_size=dict(type="int", default=10),

@@ -24,30 +24,21 @@ description:
     health check output; its container is stopped and the serving slot is left as it was.
   - Uses the C(docker) CLI and its Compose v2 plugin (Compose has no Engine API).
 options:
-  app:
-    description: The app's name; its files live in C(<root>/<app>).
-    type: str
-    required: true
-  root:
-    description: The absolute directory that holds one directory per app.
-    type: path
-    default: /var/www
   state:
     description:
       - V(staged) makes a slot serve O(tag), healthy; nothing changes when the active slot
         serves it already.
       - V(active) records O(slot) as the active slot and stops the other slot's web container.
       - V(stopped) stops O(slot)'s web container (for a slot that failed).
-      - V(query) only reports the slots.
     type: str
-    choices: [staged, active, stopped, query]
+    choices: [staged, active, stopped]
     default: staged
   tag:
     description: The image tag to stage. Required with O(state=staged).
     type: str
   port:
     description:
-      - The app's web port on the host: slot V(a) publishes it, slot V(b) the next one.
+      - The app's web port on the host; slot V(a) publishes it, slot V(b) the next one.
       - Required with O(state=staged).
     type: int
   slot:
@@ -73,10 +64,14 @@ attributes:
   diff_mode:
     support: full
     description: Shows the active slot and what runs in each slot before and after.
-  platform:
-    platforms: posix
 requirements:
   - Docker CLI with the Compose v2 plugin on the host
+extends_documentation_fragment:
+  - dockyard.django.app
+  - dockyard.django.app.root
+  - dockyard.django.attributes
+seealso:
+  - module: dockyard.django.web_slot_info
 author: "dockyard.django maintainers"
 """
 
@@ -102,7 +97,7 @@ EXAMPLES = r"""
 RETURN = r"""
 slot:
   description: The slot that serves (or will serve) the tag; with O(state=active) or O(state=stopped), O(slot).
-  returned: when state is staged, active or stopped
+  returned: always
   type: str
   sample: b
 port:
@@ -128,41 +123,38 @@ slots:
 
 import json
 import os
+import time
 from dataclasses import asdict, replace
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import atomic_write
 from ansible_collections.dockyard.django.plugins.module_utils._web_slot import (
-    SLOT_FILE,
-    SLOTS,
     SLOTS_DIR,
     MalformedSlotFile,
+    SlotError,
+    SlotReader,
     SlotState,
     describe,
     format_slot_env,
     other,
-    parse_slot_file,
     plan_stage,
     port_of,
-    tag_of_image,
 )
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
+    check_absolute,
     check_app,
     check_tag,
 )
 
 
-class SlotError(Exception):
-    """A docker operation failed; the message says which and why."""
-
-
 def check_params(params: dict[str, Any]) -> None:
     check_app(params["app"])
-    if not os.path.isabs(params["root"]):
-        raise ValidationError(f"root {params['root']!r} must be an absolute path")
+    check_absolute(params["root"])
     state = params["state"]
     if state == "staged":
         if params["tag"] is None or params["port"] is None:
@@ -178,62 +170,19 @@ def check_params(params: dict[str, Any]) -> None:
         raise ValidationError(f"compose_file {params['compose_file']!r} must be a file name in the app's directory")
 
 
-class WebSlots:
+class WebSlots(SlotReader):
     """Reads the slots of one app on this host, decides, and starts or stops containers."""
 
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
         self.p = module.params
-        self.directory = os.path.join(self.p["root"], self.p["app"])
-        self.slot_path = os.path.join(self.directory, SLOT_FILE)
-        self.docker = module.get_bin_path("docker", required=True)
-
-    # Reading
-
-    def _docker(self, *argv: str, check: bool = True) -> tuple[int, str, str]:
-        rc, out, err = self.module.run_command([self.docker, *argv])
-        if check and rc != 0:
-            raise SlotError(f"docker {argv[0]} failed (rc={rc}): {err.strip()[-500:]}")
-        return rc, out, err
-
-    def project(self, slot: str) -> str:
-        return f"{self.p['app']}-{slot}"
-
-    def container_of(self, slot: str) -> str | None:
-        _rc, out, _err = self._docker(
-            "ps", "--all", "--quiet", "--no-trunc",
-            "--filter", f"label=com.docker.compose.project={self.project(slot)}",
-            "--filter", f"label=com.docker.compose.service={self.p['service']}",
-        )
-        ids = out.split()
-        return ids[0] if ids else None
-
-    def read_slot(self, slot: str) -> SlotState:
-        container = self.container_of(slot)
-        if container is None:
-            return SlotState()
-        _rc, out, _err = self._docker("inspect", "--type", "container", container)
-        info = json.loads(out)[0]
-        health = (info["State"].get("Health") or {}).get("Status")
-        return SlotState(exists=True, running=bool(info["State"]["Running"]), health=health,
-                         tag=tag_of_image(info["Config"]["Image"]))
-
-    def read_active(self) -> str | None:
-        try:
-            with open(self.slot_path, encoding="utf-8") as handle:
-                return parse_slot_file(handle.read(16), self.slot_path)
-        except FileNotFoundError:
-            return None
-
-    def read(self) -> tuple[str | None, dict[str, SlotState]]:
-        return self.read_active(), {name: self.read_slot(name) for name in SLOTS}
+        super().__init__(module, os.path.join(self.p["root"], self.p["app"]), self.p["app"], self.p["service"])
 
     # Acting
 
     def _compose(self, slot: str, *argv: str) -> tuple[int, str, str]:
         env_file = os.path.join(self.directory, SLOTS_DIR, f"{slot}.env")
         return self.module.run_command([
-            self.docker, "compose",
+            self.docker_bin, "compose",
             "--project-name", self.project(slot),
             "--project-directory", self.directory,
             "--file", os.path.join(self.directory, self.p["compose_file"]),
@@ -249,7 +198,7 @@ class WebSlots:
         container = self.container_of(slot)
         if container is None:
             return "no container was created"
-        _rc, out, _err = self._docker("inspect", "--type", "container", container, check=False)
+        _rc, out, _err = self.docker("inspect", "--type", "container", container, check=False)
         try:
             log = (json.loads(out)[0]["State"].get("Health") or {}).get("Log") or []
         except (ValueError, IndexError, KeyError):
@@ -266,23 +215,33 @@ class WebSlots:
         if not self.module.check_mode:
             # docker stop honours the container's stop timeout (compose's stop_grace_period),
             # so gunicorn finishes the requests in flight.
-            self._docker("stop", container)
+            self.docker("stop", container)
         return True
 
     def start(self, slot: str, tag: str) -> None:
         port = port_of(slot, self.p["port"])
         self._write(os.path.join(self.directory, SLOTS_DIR, f"{slot}.env"), format_slot_env(tag, port))
+        started = time.monotonic()
         rc, _out, err = self._compose(
             slot, "up", "--detach", "--no-deps", "--wait", "--wait-timeout", str(self.p["wait_timeout"]),
             self.p["service"],
         )
         if rc != 0:
-            health = self._health_output(slot)
+            waited = round(time.monotonic() - started)
+            state = self.read_slot(slot)
+            health = last_error_line(self._health_output(slot))
             self.stop(slot)
+            if state.health == "unhealthy":
+                why = f"Docker marked it unhealthy after {waited}s"
+            elif state.exists and not state.running:
+                why = f"its container exited after {waited}s"
+            elif waited >= self.p["wait_timeout"]:
+                why = f"it was still {state.health or 'starting'} after {waited}s (wait_timeout)"
+            else:
+                why = f"compose failed after {waited}s: {last_error_line(err) or 'no output'}"
             raise SlotError(
-                f"release {tag} did not become healthy in slot {slot} (port {port}) of {self.p['app']} "
-                f"within {self.p['wait_timeout']}s: {err.strip().splitlines()[-1] if err.strip() else 'compose failed'}"
-                f"; last health check: {health or 'no output'}; the serving slot was left as it was"
+                f"release {tag} did not become healthy in slot {slot} (port {port}) of {self.p['app']}: {why}; "
+                f"its health check said: {health or 'nothing'}; the serving slot was left as it was"
             )
 
     def run(self) -> dict[str, Any]:
@@ -321,17 +280,16 @@ class WebSlots:
             result["slot"] = slot
         result["active"] = after_active
         result["slots"] = {name: asdict(value) for name, value in after.items()}
-        if self.module._diff and state != "query" and self.p["port"] is not None:
+        if self.module._diff and self.p["port"] is not None:
             result["diff"] = {"before": describe(active, before, self.p["port"]),
                               "after": describe(after_active, after, self.p["port"])}
         return result
 
 
 def main() -> None:
-    argument_spec = dict(
-        app=dict(type="str", required=True),
-        root=dict(type="path", default="/var/www"),
-        state=dict(type="str", default="staged", choices=["staged", "active", "stopped", "query"]),
+    argument_spec = app_argument_spec()
+    argument_spec.update(
+        state=dict(type="str", default="staged", choices=["staged", "active", "stopped"]),
         tag=dict(type="str"),
         port=dict(type="int"),
         slot=dict(type="str", choices=["a", "b"]),

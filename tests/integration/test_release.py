@@ -15,6 +15,7 @@ pytestmark = pytest.mark.lab
 
 HOST = "web2"
 MODULE = "dockyard.django.release"
+INFO_MODULE = "dockyard.django.release_info"
 
 
 @pytest.fixture()
@@ -101,8 +102,8 @@ def test_reverted_swaps(app: str) -> None:
     assert cat(app, "TAG") == "export TAG=build-1\n"
     assert cat(app, "REVERT") == "export TAG=build-2\n"
     assert json.loads(cat(app, "HISTORY.json"))[-1]["result"] == "reverted"
-    query = release(app, state="query")
-    assert (query["changed"], query["current"], query["previous"]) == (False, "build-1", "build-2")
+    read = run_module(HOST, INFO_MODULE, {"app": app})
+    assert (read["changed"], read["current"], read["previous"]) == (False, "build-1", "build-2")
 
 
 def test_reverted_without_revert_fails_clearly(app: str) -> None:
@@ -149,3 +150,18 @@ def test_bad_input_changes_nothing(app: str) -> None:
     result = run_module(HOST, MODULE, {"app": "../etc", "tag": "build-2"})
     assert result["failed"] is True and "not a valid app name" in result["msg"]
     assert listing(app) == before
+
+
+def test_release_info_reads_and_never_writes(app: str) -> None:
+    empty = run_module(HOST, INFO_MODULE, {"app": app}, check=True)
+    assert not empty["failed"], empty.get("msg")
+    assert (empty["changed"], empty["current"], empty["history"]) == (False, None, [])
+    assert not exists(app), "reading must not create the app directory"
+    written = release(app, tag="build-1", migrations=["orders.0001_initial"])
+    before = listing(app)
+    read = run_module(HOST, INFO_MODULE, {"app": app})
+    assert (read["current"], read["previous"], read["history"]) == ("build-1", None, written["history"])
+    assert listing(app) == before
+    host_run(HOST, "sh", "-c", f"echo 'export TAG=a' >> /var/www/{app}/TAG")
+    broken = run_module(HOST, INFO_MODULE, {"app": app})
+    assert broken["failed"] and f"/var/www/{app}/TAG is malformed" in broken["msg"]

@@ -10,12 +10,14 @@ import pytest
 
 from ansible_collections.dockyard.django.plugins.module_utils._release import (
     MalformedFile,
+    Releases,
     atomic_write,
     format_history,
     format_tag_file,
     make_entry,
     parse_history,
     parse_tag_file,
+    read_releases,
     render_state,
     rotate,
 )
@@ -161,3 +163,21 @@ def test_atomic_write_fsyncs_file_and_directory(tmp_path: Path, monkeypatch: pyt
     assert len(synced) == 2
     if os.path.exists("/proc/self/fd"):
         assert synced == [False, True]  # the file first, then the directory holding the rename
+
+
+def test_read_releases_of_a_missing_directory_is_empty(tmp_path: Path) -> None:
+    assert read_releases(str(tmp_path / "shop")) == Releases()
+
+
+def test_read_releases_parses_each_file(tmp_path: Path) -> None:
+    entry = make_entry("b2", "b1", "deployed", "alice")
+    (tmp_path / "TAG").write_text("export TAG=b2\n")
+    (tmp_path / "REVERT").write_text("TAG=b1\n")  # the older bare form reads too
+    (tmp_path / "HISTORY.json").write_text(format_history([entry]))
+    assert read_releases(str(tmp_path)) == Releases("b2", "b1", [entry])
+
+
+def test_read_releases_names_a_malformed_file(tmp_path: Path) -> None:
+    (tmp_path / "TAG").write_bytes(b"\xff\n")
+    with pytest.raises(MalformedFile, match=f"{tmp_path}/TAG is malformed: it is not UTF-8"):
+        read_releases(str(tmp_path))

@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
+    check_absolute,
     check_app,
     check_repository,
     check_tag,
@@ -52,3 +53,13 @@ def test_good_repositories_pass(repository: str) -> None:
 def test_bad_repositories_are_named(repository: str) -> None:
     with pytest.raises(ValidationError, match="repository"):
         check_repository(repository)
+
+
+def test_absolute_paths_pass() -> None:
+    assert check_absolute("/var/www") == "/var/www"
+
+
+@pytest.mark.parametrize("path", ["", "var/www", "./x", None])
+def test_relative_paths_are_named(path: object) -> None:
+    with pytest.raises(ValidationError, match="^dir .* must be an absolute path"):
+        check_absolute(path, "dir")

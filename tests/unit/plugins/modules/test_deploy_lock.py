@@ -108,3 +108,7 @@ def test_bad_input_changes_nothing(tmp_path: Path, args: dict[str, Any], word: s
         deploy_lock.main()
     assert word in exc.value.result["msg"]
     assert not lock_dir.exists()
+
+
+def test_query_is_no_longer_a_state(tmp_path: Path) -> None:
+    assert "state must be one of: acquired, released" in fail(tmp_path, state="query")["msg"]

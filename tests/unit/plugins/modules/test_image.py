@@ -80,6 +80,7 @@ def test_valid_input_reaches_docker(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_documented_options_match_the_argument_spec() -> None:
     import yaml
 
-    documented = set(yaml.safe_load(image.DOCUMENTATION)["options"])
-    assert documented == {"repository", "tag", "state", "retries", "retry_delay", "keep", "protect", "app",
-                          "root", "docker_config"}
+    doc = yaml.safe_load(image.DOCUMENTATION)
+    assert set(doc["options"]) == {"repository", "tag", "state", "retries", "retry_delay", "keep", "protect", "app",
+                                   "docker_config"}
+    assert "dockyard.django.app.root" in doc["extends_documentation_fragment"]  # root

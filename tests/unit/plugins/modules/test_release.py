@@ -189,20 +189,13 @@ def test_reverted_on_empty_root_fails_and_creates_nothing(tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
-# Querying
+# Reading is dockyard.django.release_info's (test_release_info.py)
 
 
-def test_query_reads_without_writing(tmp_path: Path) -> None:
-    empty = run(tmp_path, state="query")
-    assert (empty["changed"], empty["current"], empty["previous"], empty["history"]) == (False, None, None, [])
+def test_query_is_no_longer_a_state(tmp_path: Path) -> None:
+    result = fail(tmp_path, state="query")
+    assert "state must be one of: deployed, reverted, restored" in result["msg"]
     assert list(tmp_path.iterdir()) == []
-    run(tmp_path, tag="build-1")
-    run(tmp_path, tag="build-2")
-    before = snapshot(tmp_path)
-    result = run(tmp_path, state="query")
-    assert (result["changed"], result["current"], result["previous"]) == (False, "build-2", "build-1")
-    assert [e["tag"] for e in result["history"]] == ["build-1", "build-2"]
-    assert snapshot(tmp_path) == before
 
 
 # Check and diff modes
@@ -290,7 +283,7 @@ def test_revert_is_written_before_tag(tmp_path: Path, monkeypatch: pytest.Monkey
         ("HISTORY.json", b'{"tag": "a"}', "expected a JSON list"),
     ],
 )
-@pytest.mark.parametrize("state", ["deployed", "reverted", "query"])
+@pytest.mark.parametrize("state", ["deployed", "reverted"])
 def test_malformed_file_fails_and_is_left_untouched(tmp_path: Path, name: str, content: bytes, why: str,
                                                     state: str) -> None:
     run(tmp_path, tag="build-1")
@@ -372,7 +365,7 @@ def test_owner_and_group_are_applied(tmp_path: Path) -> None:
 def test_restored_puts_both_files_back_exactly(tmp_path: Path) -> None:
     run(tmp_path, tag="build-1")
     run(tmp_path, tag="build-2")
-    before = run(tmp_path, state="query")
+    before = run(tmp_path, tag="build-2")  # unchanged: reports the files as they are
     run(tmp_path, tag="build-3")  # the deploy that fails
     result = run(tmp_path, state="restored", tag=before["current"], previous=before["previous"])
     assert result["changed"] is True

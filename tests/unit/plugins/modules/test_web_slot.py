@@ -27,6 +27,7 @@ def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     ({"app": "shop", "tag": "v1", "port": 8001, "wait_timeout": 0}, "wait_timeout"),
     ({"app": "shop", "tag": "v1", "port": 8001, "compose_file": "../x.yml"}, "compose_file"),
     ({"app": "shop", "tag": "v1", "port": 8001, "root": "var/www"}, "root"),
+    ({"app": "shop", "state": "query"}, "state"),  # web_slot_info reads
 ])
 def test_bad_input(args: dict[str, Any], word: str) -> None:
     with set_module_args(args), pytest.raises(AnsibleFailJson) as exc:
