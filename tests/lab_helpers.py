@@ -61,15 +61,54 @@ def registry_on_machine() -> str:
     return f"127.0.0.1:{os.environ.get('LAB_REGISTRY_PORT', '5000')}"
 
 
+# The TLS private keys the roles make on the lab hosts: the front's ACME account key and every
+# site's key (roles/proxy), the database server's key (roles/postgres).
+_HOST_KEYS = {
+    "lb1": "/etc/nginx/dockyard/acme/account.key /etc/nginx/dockyard/*/tls/privkey.pem",
+    "db1": "/etc/postgresql/*/main/dockyard-tls/server.key",
+}
+
+
+def pem_key_lines(text: str) -> list[str]:
+    """The base64 lines of every private key in a PEM text: what a printed key shows however
+    its output quotes it (JSON writes its line breaks as \\n)."""
+    lines: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("-----BEGIN") and "PRIVATE KEY" in line:
+            inside = True
+        elif line.startswith("-----END"):
+            inside = False
+        elif inside and line and ":" not in line:
+            lines.append(line)
+    return lines
+
+
+def lab_tls_keys() -> list[str]:
+    """The base64 lines of every TLS private key of the lab: the lab CA's and those of the
+    certificates it signs (lab/.state, the Wagtail test's among them), and the keys the roles
+    made on the front and the database server (read there now: a renewal may have replaced
+    one)."""
+    texts = [path.read_text() for path in sorted(STATE.rglob("*.key"))]
+    for host, paths in _HOST_KEYS.items():
+        found = subprocess.run(["docker", "exec", container(host), "sh", "-c", f"cat {paths} 2>/dev/null; true"],
+                               text=True, capture_output=True, check=False, timeout=60)
+        texts.append(found.stdout)
+    return [line for text in texts for line in pem_key_lines(text)]
+
+
 def lab_secrets() -> list[str]:
-    """Every secret value of the lab: the generated passwords and keys (lab/.state), and each
-    env value of the lab's apps (an app's env is secret as a whole), shortest ones left out
-    (a value of a few characters, such as "5", is found in any text)."""
+    """Every secret value of the lab: the generated passwords and keys (lab/.state), each
+    env value of the lab's apps (an app's env is secret as a whole), and every TLS private key
+    (lab_tls_keys), shortest ones left out (a value of a few characters, such as "5", is found
+    in any text)."""
     values = [path.read_text().strip() for path in sorted((STATE / "secrets").glob("*"))]
     values.append(registry_password())
     apps = yaml.safe_load((LAB / "group_vars" / "all" / "dockyard.yml").read_text())["dockyard_lab_apps"]
     for app in apps:
         values += [str(value) for value in (app.get("env") or {}).values() if "{{" not in str(value)]
+    values += lab_tls_keys()
     return sorted({value for value in values if len(value) >= 8})
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 
 @dataclass
@@ -51,6 +52,33 @@ def front_address(container: str = f"{os.environ.get('LAB_PREFIX', 'dockyard-lab
                            container], text=True, capture_output=True, check=True).stdout.strip()
 
 
+class _NamedServerAdapter(HTTPAdapter):
+    """HTTPS to an address under a name: SNI and certificate check use the name."""
+
+    def __init__(self, server_name: str) -> None:
+        self._server_name = server_name
+        super().__init__()
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs["server_hostname"] = self._server_name
+        kwargs["assert_hostname"] = self._server_name
+        super().init_poolmanager(*args, **kwargs)
+
+
+def named_session(server_name: str, verify: bool | str = True) -> requests.Session:
+    """A session for https://<address>/... that talks to the server as `server_name`, as a
+    client that resolved the name to that address would: SNI, certificate check (against
+    `verify`: a CA bundle path, True for the system's, False for none) and Host header."""
+    session = requests.Session()
+    session.mount("https://", _NamedServerAdapter(server_name))
+    session.verify = verify
+    # Otherwise REQUESTS_CA_BUNDLE (set on some machines) overrides verify, and proxy
+    # variables could send lab traffic elsewhere.
+    session.trust_env = False
+    session.headers["Host"] = server_name
+    return session
+
+
 def closed_keepalive(exc: requests.ConnectionError) -> bool:
     """Whether the server closed the connection under the request (not: refused a new one)."""
     text = repr(exc)
@@ -68,6 +96,9 @@ class _Bounded:
     max_seconds: float = 900.0
     max_requests: int = 200_000
     timeout: float = 10.0
+    # For https:// URLs (an address): the CA bundle to verify the certificate issued for
+    # host_header with, or False not to verify it. The TLS name is host_header.
+    verify: bool | str = True
     outcomes: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -125,7 +156,7 @@ class LoadGenerator(_Bounded):
     """Steady GETs of one JSON URL (/version) on one keep-alive connection per client."""
 
     def _client(self) -> requests.Session:
-        return requests.Session()
+        return named_session(self.host_header, self.verify)
 
     def _one(self, session: requests.Session) -> Outcome:
         started = time.monotonic()
@@ -239,8 +270,9 @@ class PageViewGenerator(_Bounded):
     max_requests: int = 50_000
 
     def _get(self, url: str) -> requests.Response:
-        # requests.get opens a session of its own: a new connection each time.
-        return requests.get(url, headers={"Host": self.host_header, "Connection": "close"}, timeout=self.timeout)
+        # A session of its own: a new connection (and TLS handshake) each time.
+        with named_session(self.host_header, self.verify) as session:
+            return session.get(url, headers={"Connection": "close"}, timeout=self.timeout)
 
     def _one(self, _state: None) -> PageView:
         started = time.monotonic()

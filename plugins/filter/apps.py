@@ -27,10 +27,15 @@ DEFAULT_STATIC_URL = "/static/"
 _DJANGO_APP_KEYS = ("user", "uid", "gid", "web_command", "worker_command", "beat_command", "healthcheck_path",
                     "image_healthcheck", "graceful_timeout", "volumes", "media_dir", "media_root")
 _PROXY_SITE_KEYS = ("client_max_body_size", "tls_certificate", "tls_certificate_key", "tls_certificate_src",
-                    "tls_certificate_key_src", "media_dir", "media_url")
+                    "tls_certificate_key_src", "acme", "tls_redirect", "hsts", "media_dir", "media_url")
 
 # Where the image contract (README, "Deploying your own app") puts MEDIA_ROOT.
 DEFAULT_MEDIA_ROOT = "/app/media"
+
+# Where the django_app role writes the database server's CA on an app host; every container of
+# the apps (services and manage commands) sees it read-only at the same path, for DATABASE_URL's
+# sslrootcert.
+DATABASE_CA_FILE = "/etc/dockyard/postgres-ca.crt"
 
 
 def app_groups(name: str) -> dict[str, str]:
@@ -75,28 +80,55 @@ def server_names(app: Mapping[str, Any]) -> list[str]:
 
 
 def has_tls(app: Mapping[str, Any]) -> bool:
-    """Whether the front serves the app over HTTPS: it has a certificate key (content or path)."""
-    return bool(app.get("tls_certificate_key") or app.get("tls_certificate_key_src"))
+    """Whether the front serves the app over HTTPS: it has a certificate key (content or path), or
+    a certificate from the ACME CA."""
+    return bool(app.get("tls_certificate_key") or app.get("tls_certificate_key_src") or app.get("acme"))
 
 
-def app_volumes(app: Mapping[str, Any]) -> list[str]:
+def database_tls(enabled: Any = True, ca_certificate: Any = "") -> dict[str, str]:
+    """How the apps connect to PostgreSQL (``dockyard_postgres_tls`` and
+    ``dockyard_postgres_tls_ca_certificate``): ``sslmode`` ``verify-full`` against the CA mounted
+    at ``ca_file`` when a CA is given, ``require`` without one, empty (plain text) when TLS is off;
+    ``ca_file`` is empty unless the CA is mounted."""
+    if not enabled:
+        return {"sslmode": "", "ca_file": ""}
+    if ca_certificate:
+        return {"sslmode": "verify-full", "ca_file": DATABASE_CA_FILE}
+    return {"sslmode": "require", "ca_file": ""}
+
+
+def _database_url_query(tls: Mapping[str, str] | None) -> str:
+    sslmode = (tls or {}).get("sslmode")
+    if not sslmode:
+        return ""
+    ca_file = (tls or {}).get("ca_file")
+    return f"?sslmode={sslmode}" + (f"&sslrootcert={ca_file}" if ca_file else "")
+
+
+def app_volumes(app: Mapping[str, Any], database_ca_file: str = "") -> list[str]:
     """The volume strings of every container of an app, services and manage commands alike: its
-    ``volumes``, then ``<media_dir>:<media_root>`` when it has uploaded media. One list, so that a
-    manage command (a data load, a data migration) writes media where the web service reads them."""
+    ``volumes``, then ``<media_dir>:<media_root>`` when it has uploaded media, then the database
+    CA read-only at its own path when one is given (``database_tls``'s ``ca_file``). One list, so
+    that a manage command (a data load, a data migration) writes media where the web service reads
+    them and reaches the database as the services do."""
     volumes = [str(volume) for volume in app.get("volumes") or []]
     if app.get("media_dir"):
         media = f"{app['media_dir']}:{app.get('media_root') or DEFAULT_MEDIA_ROOT}"
         if media not in volumes:
             volumes.append(media)
+    if database_ca_file:
+        volumes.append(f"{database_ca_file}:{database_ca_file}:ro")
     return volumes
 
 
 def django_app_entries(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence[str]],
                        database_address: str | None = None, broker_address: str | None = None,
-                       broker_password: str | None = None) -> list[dict[str, Any]]:
+                       broker_password: str | None = None, database_tls: Mapping[str, str] | None = None,
+                       ) -> list[dict[str, Any]]:
     """The apps as the django_app role takes them, with their 12-factor URLs in ``env``.
 
-    DATABASE_URL for an app with a ``database`` (when there is a database server);
+    DATABASE_URL for an app with a ``database`` (when there is a database server), asking for TLS
+    as ``database_tls`` (the filter of that name) says;
     CELERY_BROKER_URL only for an app that runs Celery (a worker or beat host in the inventory):
     a web-only app never receives the broker's password.
     """
@@ -106,7 +138,8 @@ def django_app_entries(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, S
         database = app.get("database")
         if database and database_address:
             env["DATABASE_URL"] = (f"postgres://{_url_part(database['user'])}:{_url_part(database['password'])}"
-                                   f"@{database_address}:{POSTGRES_PORT}/{database['name']}")
+                                   f"@{database_address}:{POSTGRES_PORT}/{database['name']}"
+                                   f"{_database_url_query(database_tls)}")
         group = app_groups(app["name"])
         runs_celery = bool(_hosts(groups, group["worker"]) or _hosts(groups, group["beat"]))
         if runs_celery and broker_address and broker_password:
@@ -176,6 +209,7 @@ class FilterModule:
             "app_problems": app_problems,
             "app_public": public_entry,
             "app_volumes": app_volumes,
+            "database_tls": database_tls,
             "host_address": host_address,
             "host_addresses": host_addresses,
             "django_app_entries": django_app_entries,

@@ -112,6 +112,13 @@ SCHEMA: dict[str, Key] = {
                                "tls_certificate)."),
     "tls_certificate_key_src": Key("text", "Controller path of the PEM private key (instead of "
                                    "tls_certificate_key)."),
+    "acme": Key("bool", "The front gets and renews a certificate for every server name from the ACME CA "
+                "(proxy_acme_directory, Let's Encrypt by default; HTTP-01) instead of tls_certificate: "
+                "the app is served over HTTPS, as with a key (default: false)."),
+    "tls_redirect": Key("bool", "With HTTPS, plain HTTP answers 301 to https:// (default: proxy_tls_redirect, "
+                        "true)."),
+    "hsts": Key("bool", "With HTTPS, the front sends Strict-Transport-Security: browsers then refuse plain "
+                "HTTP for the name for proxy_tls_hsts_max_age seconds (default: proxy_tls_hsts, false)."),
 }
 
 DATABASE_KEYS = ("name", "user", "password")

@@ -8,22 +8,35 @@ import re
 import subprocess
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
+import urllib3
 import yaml
 
 import lab_helpers
 from loadgen import LoadGenerator, PageViewGenerator, front_address
 
-APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab"},
-        "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab"}}
+# demo is served over HTTPS (acme: true in lab/group_vars: HTTP redirects), solo over HTTP.
+APPS = {"demo": {"web": ["web1", "web2"], "worker": ["worker1"], "server_name": "demo.lab", "scheme": "https"},
+        "solo": {"web": ["web2"], "worker": ["worker1"], "server_name": "solo.lab", "scheme": "http"}}
 
 
 def lb_address() -> str:
     return front_address(lab_helpers.container("lb1"))
+
+
+def front_url(app: str, path: str = "/version") -> str:
+    return f"{APPS[app]['scheme']}://{lb_address()}{path}"
+
+
+# The deploy tests watch which release serves, not the certificate (tests/tls checks that
+# against the ACME CA's root, which the lab's pebble makes anew at each start).
+VERIFY = False
+warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
 
 @dataclass
@@ -104,8 +117,8 @@ def lock_of(app: str) -> dict | None:
 
 def serving(app: str, requests_count: int = 8) -> set[str | None]:
     """The releases the nginx front serves for an app right now."""
-    with LoadGenerator(f"http://{lb_address()}/version", APPS[app]["server_name"], workers=1,
-                       max_requests=requests_count, max_seconds=30) as load:
+    with LoadGenerator(front_url(app), APPS[app]["server_name"], workers=1,
+                       max_requests=requests_count, max_seconds=30, verify=VERIFY) as load:
         load.wait_for(requests_count)
     assert not load.failed, load.describe_failures()
     return load.releases()
@@ -113,15 +126,15 @@ def serving(app: str, requests_count: int = 8) -> set[str | None]:
 
 def load_for(app: str) -> LoadGenerator:
     """Steady load through the front: 4 clients, bounded to 15 minutes."""
-    return LoadGenerator(f"http://{lb_address()}/version", APPS[app]["server_name"], workers=4, max_seconds=900)
+    return LoadGenerator(front_url(app), APPS[app]["server_name"], workers=4, max_seconds=900, verify=VERIFY)
 
 
 def pages_for(app: str, **kwargs: object) -> PageViewGenerator:
     """Browsers through the front: 4 clients each loading the page and every static file it
     links, each on a new connection; bounded to 30 minutes (as long as a playbook may run,
     lab_helpers.run_playbook: on a crowded machine a deploy outlasts 15)."""
-    return PageViewGenerator(f"http://{lb_address()}/", APPS[app]["server_name"], workers=4, max_seconds=1800,
-                             **kwargs)
+    return PageViewGenerator(front_url(app, "/"), APPS[app]["server_name"], workers=4, max_seconds=1800,
+                             verify=VERIFY, **kwargs)
 
 
 @pytest.fixture(scope="session")

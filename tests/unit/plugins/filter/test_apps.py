@@ -101,3 +101,40 @@ def test_proxy_sites_serve_static_files_unless_the_app_serves_them() -> None:
     own, cdn = proxy_sites([dict(SHOP, static_url="/assets/"), dict(BLOG, static_front=False)], GROUPS, ADDRESSES)
     assert own["static_url"] == "/assets/"
     assert "static_url" not in cdn
+
+
+def test_database_tls_follows_the_switch_and_the_ca() -> None:
+    from ansible_collections.dockyard.django.plugins.filter.apps import database_tls
+    assert database_tls(True, "-----BEGIN CERTIFICATE-----") == {
+        "sslmode": "verify-full", "ca_file": "/etc/dockyard/postgres-ca.crt"}
+    assert database_tls(True, "") == {"sslmode": "require", "ca_file": ""}
+    assert database_tls(False, "-----BEGIN CERTIFICATE-----") == {"sslmode": "", "ca_file": ""}
+
+
+def test_database_url_asks_for_tls_as_told() -> None:
+    from ansible_collections.dockyard.django.plugins.filter.apps import database_tls
+
+    def url(tls: dict[str, str] | None) -> str:
+        (shop,) = django_app_entries([SHOP], GROUPS, database_address="10.0.0.5", database_tls=tls)
+        return shop["env"]["DATABASE_URL"]
+
+    base = "postgres://shop:p%40ss%2Fw%3Ard@10.0.0.5:5432/shop"
+    assert url(None) == base
+    assert url(database_tls(False)) == base
+    assert url(database_tls(True)) == base + "?sslmode=require"
+    assert url(database_tls(True, "ca")) == base + "?sslmode=verify-full&sslrootcert=/etc/dockyard/postgres-ca.crt"
+
+
+def test_app_volumes_mount_the_database_ca_read_only_when_given() -> None:
+    from ansible_collections.dockyard.django.plugins.filter.apps import app_volumes
+    ca = "/etc/dockyard/postgres-ca.crt"
+    assert app_volumes(BLOG, ca) == [f"{ca}:{ca}:ro"]
+    assert app_volumes(dict(BLOG, media_dir="/m"), "") == ["/m:/app/media"]
+
+
+def test_acme_apps_are_tls_and_their_tls_keys_reach_the_front() -> None:
+    acme = dict(BLOG, acme=True, tls_redirect=False, hsts=True)
+    (entry,) = django_app_entries([acme], GROUPS)
+    assert entry["tls"] is True
+    (site,) = proxy_sites([acme], GROUPS, ADDRESSES)
+    assert (site["acme"], site["tls_redirect"], site["hsts"]) == (True, False, True)
