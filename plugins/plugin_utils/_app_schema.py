@@ -16,6 +16,7 @@ Private to this collection (the leading underscore): no compatibility promise.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,11 @@ SCHEMA: dict[str, Key] = {
                        "before any host switches (default: [[migrate, --noinput]])."),
     "manage_per_host": Key("argv_list", "manage.py commands run on every web host before it switches "
                            "(default: none)."),
+    "maintenance_allow": Key("addresses", "Client addresses or CIDR networks that reach the app while it is in "
+                             "maintenance (playbooks/maintenance.yml, restore.yml), e.g. "
+                             "[10.0.0.5, 192.168.1.0/24] (default: none)."),
+    "maintenance_page": Key("text", "Controller path of the HTML page the front shows while the app is in "
+                            "maintenance (default: the proxy role's page)."),
     "client_max_body_size": Key("size", "The largest request body the front accepts, e.g. 10m "
                                 "(default: proxy_client_max_body_size)."),
     "tls_certificate": Key("text", "PEM certificate chain the front serves for server_names.", secret=True),
@@ -252,6 +258,17 @@ def _check_size(value: Any) -> str | None:
     return None if isinstance(value, str) and SIZE_RE.match(value) else f"must be a size such as 10m, got {_shown(value)}"
 
 
+def _check_addresses(value: Any) -> str | None:
+    if _is_str_list(value):
+        try:
+            for item in value:
+                ipaddress.ip_network(item, strict=False)
+            return None
+        except ValueError:
+            pass
+    return f"must be a list of IP addresses or CIDR networks, e.g. [10.0.0.5, 192.168.1.0/24], got {_shown(value)}"
+
+
 def _check_text(value: Any) -> str | None:
     return None if isinstance(value, str) and value else "must be a non-empty string"
 
@@ -276,6 +293,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "url_prefix": _check_url_prefix,
     "size": _check_size,
     "text": _check_text,
+    "addresses": _check_addresses,
 }
 
 
