@@ -246,6 +246,9 @@ def log_lines(per_host: Sequence[Mapping[str, Any]], lines: int | None = None) -
     for order, item in enumerate(per_host):
         prefix = f"{item['host']} {item['service']}"
         for line in str(item.get("output") or "").splitlines():
+            # docker logs prints the container's stdout, then its stderr: blank lines between.
+            if not line.strip():
+                continue
             match = _LOG_TIME_RE.match(line)
             stamp, text = (match.group(1), match.group(2)) if match else ("", line)
             shown = f"{stamp[:19]}Z {text}" if stamp else text

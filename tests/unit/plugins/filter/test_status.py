@@ -90,3 +90,8 @@ def test_log_lines_are_merged_in_time_order_and_prefixed_with_their_host() -> No
     assert found == ["worker1 worker | no time here", "web1 web | 2026-11-30T10:00:02Z GET /",
                      "worker1 worker | 2026-11-30T10:00:03Z task ok", "web1 web | 2026-11-30T10:00:04Z GET /b"]
     assert log_lines([{"host": "h", "service": "s", "output": "a\nb\nc"}], 2) == ["h s | b", "h s | c"]
+
+
+def test_log_lines_skip_the_blank_line_between_stdout_and_stderr() -> None:
+    found = log_lines([{"host": "worker1", "service": "beat", "output": "\n2026-11-30T10:00:03.1Z tick\n  \n"}])
+    assert found == ["worker1 beat | 2026-11-30T10:00:03Z tick"]
