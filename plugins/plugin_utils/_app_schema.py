@@ -16,6 +16,7 @@ Private to this collection (the leading underscore): no compatibility promise.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,11 @@ SCHEMA: dict[str, Key] = {
                       "/static/)."),
     "static_root": Key("image_path", "The directory of the collected static files in the image (default: the "
                        "app's STATIC_ROOT, read from the release's settings)."),
+    "maintenance_allow": Key("addresses", "Client addresses or CIDR networks that reach the app while it is in "
+                             "maintenance (playbooks/maintenance.yml, restore.yml), e.g. "
+                             "[10.0.0.5, 192.168.1.0/24] (default: none)."),
+    "maintenance_page": Key("text", "Controller path of the HTML page the front shows while the app is in "
+                            "maintenance (default: the proxy role's page)."),
     "client_max_body_size": Key("size", "The largest request body the front accepts, e.g. 10m "
                                 "(default: proxy_client_max_body_size)."),
     "tls_certificate": Key("text", "PEM certificate chain the front serves for server_names.", secret=True),
@@ -273,6 +279,17 @@ def _check_size(value: Any) -> str | None:
     return None if isinstance(value, str) and SIZE_RE.match(value) else f"must be a size such as 10m, got {_shown(value)}"
 
 
+def _check_addresses(value: Any) -> str | None:
+    if _is_str_list(value):
+        try:
+            for item in value:
+                ipaddress.ip_network(item, strict=False)
+            return None
+        except ValueError:
+            pass
+    return f"must be a list of IP addresses or CIDR networks, e.g. [10.0.0.5, 192.168.1.0/24], got {_shown(value)}"
+
+
 def _check_text(value: Any) -> str | None:
     return None if isinstance(value, str) and value else "must be a non-empty string"
 
@@ -298,6 +315,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "dir": _check_dir,
     "size": _check_size,
     "text": _check_text,
+    "addresses": _check_addresses,
 }
 
 

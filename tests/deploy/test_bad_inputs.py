@@ -53,6 +53,17 @@ BAD_INPUTS = [
     ("unlock.yml", ["-e", "app=nosuch"], "app=nosuch is not in dockyard_apps"),
     ("unlock.yml", [], "app: give -e app=<name>"),
     ("unlock.yml", ["-e", "app=../etc"], "app='../etc' is not a valid app name"),
+    # the day-2 playbooks
+    ("status.yml", ["-e", "app=nosuch"], "app=nosuch is not in dockyard_apps"),
+    ("status.yml", ["-e", "app=demo", "-e", "format=xml"], "format='xml': must be table or json"),
+    ("logs.yml", ["-e", "app=demo", "-e", "service=db"], "service='db': must be web, worker or beat"),
+    ("logs.yml", ["-e", "app=demo", "-e", "since=1d"], "since='1d': must be a duration such as 30s, 10m or 2h"),
+    ("maintenance.yml", ["-e", "app=demo", "-e", "state=maybe"], "state='maybe': must be on or off"),
+    ("maintenance.yml", ["-e", "app=demo", "-e", "state=on", "-e", "allow=10.0.0.300"],
+     "allow='10.0.0.300': must be client addresses or networks"),
+    ("restore.yml", ["-e", "app=demo"], "give -e confirm=demo"),
+    ("restore.yml", ["-e", "app=demo", "-e", "confirm=demo", "-e", "dump=../../etc/shadow"],
+     "dump='../../etc/shadow': must be the file name of a dump"),
 ]
 
 

@@ -87,3 +87,11 @@ def test_media_keys_are_checked() -> None:
         "media_dir must be an absolute path of letters, digits and . _ - (no . or .. component), got 'srv/media'",
         "media_root must be an absolute path of letters, digits and . _ - (no . or .. component), got '/app/../etc'",
         "media_url must be a URL path starting and ending with /, like /static/ or /media/, got '/media'"]
+
+
+def test_maintenance_keys_are_checked() -> None:
+    good = dict(GOOD, maintenance_allow=["10.0.0.5", "192.168.1.0/24"], maintenance_page="files/maintenance.html")
+    assert entry_problems(good) == []
+    assert entry_problems(dict(GOOD, maintenance_allow=["10.0.0.300"]))[0].startswith(
+        "maintenance_allow must be a list of IP addresses or CIDR networks")
+    assert entry_problems(dict(GOOD, maintenance_allow="10.0.0.5"))[0].startswith("maintenance_allow must be a list")

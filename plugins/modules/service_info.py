@@ -1,0 +1,233 @@
+#!/usr/bin/python
+# Copyright: dockyard.django contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: service_info
+short_description: Report the containers of an app's services on a host
+version_added: 0.3.0
+description:
+  - Lists every container of the app on the host (label C(dockyard.app=<app>) - C(web) in its two
+    slots, C(worker), C(beat)), with its image tag and registry digest, state, health, start
+    time and uptime, restart count and resource limits, as C(docker inspect) reports them.
+  - With O(compare_config=true), also tells for each container whether it runs the app's
+    configuration as it is now (its env file and compose service). Compose labels each
+    container with the hash of the service's configuration, and
+    C(docker compose config --hash) computes the hash for the files as they are now.
+  - Throwaway containers of manage commands are not listed (they carry another label).
+  - Never starts, stops or writes anything.
+options:
+  compare_config:
+    description:
+      - Compare each container's configuration hash with the one of the compose file and env
+        file as they are now (RV(containers[].config_current)). Costs one C(docker compose)
+        run per Compose project of the app.
+    type: bool
+    default: false
+requirements:
+  - Docker CLI with the Compose v2 plugin on the host
+extends_documentation_fragment:
+  - dockyard.django.app
+  - dockyard.django.app.root
+  - dockyard.django.attributes
+  - dockyard.django.attributes.info_module
+seealso:
+  - module: dockyard.django.web_slot_info
+  - module: dockyard.django.release_info
+author: "dockyard.django maintainers"
+"""
+
+EXAMPLES = r"""
+- name: Read what runs of shop here
+  dockyard.django.service_info:
+    app: shop
+    compare_config: true
+  register: shop_services
+
+- name: Name the containers running an older configuration
+  ansible.builtin.debug:
+    msg: "{{ shop_services.containers | rejectattr('config_current') | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+containers:
+  description: The app's containers on the host, web (slot a, slot b), worker, beat, then any other.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service:
+      description: The compose service (label C(dockyard.service)).
+      type: str
+      sample: web
+    project:
+      description: The Compose project, C(<app>) or C(<app>-<slot>) for a web slot.
+      type: str
+      sample: shop-b
+    slot:
+      description: The web slot (V(a) or V(b)), null for other services.
+      type: str
+    name:
+      description: The container's name.
+      type: str
+      sample: shop-b-web-1
+    id:
+      description: The container's short id.
+      type: str
+    image:
+      description: The image reference the container was created from.
+      type: str
+      sample: registry.example.com/shop:build-43
+    tag:
+      description: The image's tag.
+      type: str
+      sample: build-43
+    image_id:
+      description: The image's id on the host (sha256 of its configuration).
+      type: str
+    digest:
+      description: The registry digest of the image (sha256:...), null for an image that never came from a registry.
+      type: str
+    state:
+      description: Docker's state (running, exited, created, restarting, paused, dead).
+      type: str
+    running:
+      description: Whether it runs.
+      type: bool
+    health:
+      description: healthy, unhealthy or starting; null without a health check.
+      type: str
+    started_at:
+      description: When it last started (UTC, ISO 8601), null if never.
+      type: str
+    finished_at:
+      description: When it last stopped (UTC, ISO 8601), null if never.
+      type: str
+    uptime:
+      description: Seconds it has been running, null when it does not run.
+      type: int
+    restarts:
+      description: How many times the engine restarted it.
+      type: int
+    limits:
+      description: Its memory limit in bytes and CPU limit in cores (null where there is none).
+      type: dict
+      sample: {memory: 536870912, cpus: 1.5}
+    config_hash:
+      description: The hash of the configuration Compose created it with.
+      type: str
+    config_current:
+      description:
+        - With O(compare_config=true), whether that hash is the one of the files as they are now;
+          null when it cannot tell (the service is no longer in the compose file, or the project's
+          files are missing). Absent without O(compare_config).
+      type: bool
+"""
+
+import json
+import os
+from datetime import datetime, timezone
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._services import (
+    APP_LABEL,
+    describe_container,
+    parse_hashes,
+    sort_key,
+)
+from ansible_collections.dockyard.django.plugins.module_utils._validation import (
+    ValidationError,
+    check_absolute,
+    check_app,
+)
+from ansible_collections.dockyard.django.plugins.module_utils._web_slot import SLOTS_DIR
+
+
+class ServiceError(Exception):
+    """A docker command failed; the message says which and why."""
+
+
+class Services:
+    """Reads the app's containers on this host, and the configuration hashes Compose would give them."""
+
+    def __init__(self, module: AnsibleModule) -> None:
+        self.module = module
+        self.app: str = module.params["app"]
+        self.directory = os.path.join(module.params["root"], self.app)
+        self.docker_bin = module.get_bin_path("docker", required=True)
+
+    def docker(self, *argv: str) -> str:
+        rc, out, err = self.module.run_command([self.docker_bin, *argv])
+        if rc != 0:
+            raise ServiceError(f"docker {argv[0]} failed (rc={rc}): {err.strip()[-500:]}")
+        return out
+
+    def read(self, now: datetime) -> list[dict[str, Any]]:
+        ids = self.docker("ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={APP_LABEL}={self.app}").split()
+        if not ids:
+            return []
+        infos = json.loads(self.docker("container", "inspect", *ids))
+        images = sorted({str(info.get("Image")) for info in infos if info.get("Image")})
+        digests = {str(image["Id"]): image.get("RepoDigests") or []
+                   for image in json.loads(self.docker("image", "inspect", *images))} if images else {}
+        return sorted((describe_container(info, self.app, digests, now) for info in infos), key=sort_key)
+
+    def env_file_of(self, project: str) -> str:
+        """The env file a project's compose runs interpolate with: a slot's, or TAG."""
+        if project == self.app:
+            return os.path.join(self.directory, "TAG")
+        return os.path.join(self.directory, SLOTS_DIR, f"{project[len(self.app) + 1:]}.env")
+
+    def hashes(self, project: str) -> dict[str, str] | None:
+        """{service: configuration hash} of the files as they are now, for one project (None when
+        its files are missing or Compose refuses them)."""
+        compose_file = os.path.join(self.directory, "compose.yml")
+        env_file = self.env_file_of(project)
+        if not (os.path.isfile(compose_file) and os.path.isfile(env_file)):
+            return None
+        rc, out, _err = self.module.run_command([
+            self.docker_bin, "compose", "--project-name", project, "--project-directory", self.directory,
+            "--file", compose_file, "--env-file", env_file, "config", "--hash", "*"])
+        return parse_hashes(out) if rc == 0 else None
+
+    def compare(self, containers: list[dict[str, Any]]) -> None:
+        by_project: dict[str, dict[str, str] | None] = {}
+        for container in containers:
+            project = container["project"]
+            if project is None:
+                container["config_current"] = None
+                continue
+            if project not in by_project:
+                by_project[project] = self.hashes(project)
+            hashes = by_project[project]
+            expected = (hashes or {}).get(container["service"] or "")
+            container["config_current"] = None if expected is None else expected == container["config_hash"]
+
+
+def main() -> None:
+    argument_spec = app_argument_spec()
+    argument_spec.update(compare_config=dict(type="bool", default=False))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        check_app(module.params["app"])
+        check_absolute(module.params["root"])
+    except ValidationError as exc:
+        module.fail_json(msg=str(exc))
+    services = Services(module)
+    try:
+        containers = services.read(datetime.now(timezone.utc))
+        if module.params["compare_config"]:
+            services.compare(containers)
+    except (ServiceError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, containers=containers)
+
+
+if __name__ == "__main__":
+    main()

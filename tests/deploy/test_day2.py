@@ -1,0 +1,234 @@
+"""Day-2 operations on the lab (issue 14), each against the real state: status.yml against the
+hosts' files and containers; logs.yml against a line the test made the app log; maintenance.yml
+(503 to one client, 200 to an allowed one); restore.yml (rows written before the dump back, rows
+written after it gone, a copy of a dump off the database server). Every playbook runs at -vvv
+through conftest.playbook(), which fails on any lab secret in the output. Lean on purpose: one
+deployed state, one or two playbook runs per feature (bad inputs: test_bad_inputs.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+import lab_helpers
+from conftest import APPS, dumps_of, lb_address, lock_of, playbook, release_files, serving, with_group_vars
+
+pytestmark = pytest.mark.lab
+
+
+def debug_msg(out: str, task: str) -> str:
+    """The text a debug task printed as its msg (the callback's YAML block), undented."""
+    start = out.rindex(f"TASK [{task}]")
+    lines = out[start:].splitlines()
+    for index, line in enumerate(lines):
+        found = re.match(r"^(\s*)msg: (\|-?|'|\")?(.*)$", line)
+        if found and index > 0:
+            if found.group(2) and found.group(2).startswith("|"):
+                indent = len(found.group(1))
+                block = []
+                for text in lines[index + 1:]:
+                    if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                        break
+                    block.append(text)
+                return textwrap.dedent("\n".join(block)).strip("\n")
+            return found.group(3).strip("'\"")
+    raise AssertionError(f"no msg after TASK [{task}]:\n{out[start:start + 3000]}")
+
+
+def containers_of(host: str, app: str) -> list[dict]:
+    """docker inspect of every container of an app's services on a host."""
+    ids = lab_helpers.host_run(host, "docker", "ps", "-aq", "--filter", f"label=dockyard.app={app}").stdout.split()
+    return json.loads(lab_helpers.host_run(host, "docker", "inspect", *ids).stdout) if ids else []
+
+
+def get_front(path: str = "/version", host: str = "demo.lab") -> requests.Response:
+    return requests.get(f"http://{lb_address()}{path}", headers={"Host": host}, timeout=10)
+
+
+def get_front_from(lab_host: str, path: str = "/version") -> tuple[int, str]:
+    """A request to the front from another lab host (another client address than this machine's)."""
+    script = ("import sys, urllib.request, urllib.error\n"
+              f"r = urllib.request.Request('http://{lb_address()}{path}', headers={{'Host': 'demo.lab'}})\n"
+              "try:\n    resp = urllib.request.urlopen(r, timeout=10); print(resp.status); print(resp.read().decode())\n"
+              "except urllib.error.HTTPError as e:\n    print(e.code); print(e.read().decode())\n")
+    out = lab_helpers.host_run(lab_host, "python3", "-c", script).stdout
+    status, _, body = out.partition("\n")
+    return int(status), body
+
+
+def address_of(host: str) -> str:
+    return subprocess.run(["docker", "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                           lab_helpers.container(host)], text=True, capture_output=True, check=True).stdout.strip()
+
+
+def demo_sql(query: str) -> str:
+    """A query on the demo database, as postgres on db1."""
+    return lab_helpers.host_run("db1", "runuser", "-u", "postgres", "--", "psql", "-At", "-d", "demo",
+                                "-c", query).stdout.strip()
+
+
+# -- status ---------------------------------------------------------------------------------------
+
+def test_status_tells_what_runs_where(deployed: str) -> None:
+    run = playbook("status.yml", "-e", "app=demo", "-e", "format=json")
+    assert run.rc == 0, run.out[-3000:]
+    status = json.loads(debug_msg(run.out, "Show the status"))
+    assert status["app"] == "demo" and status["lock"] is None and status["beats_running"] == 1
+    hosts = {entry["host"]: entry for entry in status["hosts"]}
+    assert set(hosts) == {"web1", "web2", "worker1"} and status["unreachable"] == []
+    for host, entry in hosts.items():
+        assert (entry["tag"], entry["revert"]) == release_files(host, "demo"), host
+        # Every container the host has, with the digest and start time docker inspect gives.
+        real = {info["Name"].lstrip("/"): info for info in containers_of(host, "demo")}
+        assert {c["name"] for c in entry["containers"]} == set(real), host
+        for container in entry["containers"]:
+            info = real[container["name"]]
+            assert container["running"] == info["State"]["Running"]
+            assert container["started_at"] == info["State"]["StartedAt"][:19] + "Z"
+            digests = json.loads(lab_helpers.host_run(host, "docker", "image", "inspect", info["Image"]).stdout)[0]
+            assert f"registry:5000/demo@{container['digest']}" in digests["RepoDigests"]
+        assert entry["missing"] == [] and entry["unplaced"] == []
+    for host in APPS["demo"]["web"]:
+        active = lab_helpers.run_module(host, "dockyard.django.web_slot_info", {"app": "demo"})["active"]
+        assert hosts[host]["active_slot"] == active and hosts[host]["front"]["slot"] == active
+        assert [c["slot"] for c in hosts[host]["containers"] if c["running"]] == [active]
+    last = json.loads(lab_helpers.host_run("web1", "tail", "-n", "1", "/var/log/dockyard/demo.log").stdout)
+    assert status["deploys"][0]["run_id"] == last["run_id"]
+
+    # The table, in check mode, with the lock held by someone.
+    taken = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock",
+                                   {"app": "demo", "run_id": "status-run", "holder": "carol@desk"})
+    assert not taken["failed"], taken.get("msg")
+    try:
+        table = playbook("status.yml", "-e", "app=demo", "--check")
+    finally:
+        lab_helpers.run_module("lb1", "dockyard.django.deploy_lock", {"app": "demo", "state": "released", "force": True})
+    assert table.rc == 0, table.out[-3000:]
+    text = debug_msg(table.out, "Show the status")
+    assert text.startswith("demo: LOCKED by carol@desk (run status-run)"), text
+    for host in ("web1", "web2", "worker1"):
+        assert re.search(rf"^{host}\s+{re.escape(deployed)}\s", text, re.M), text
+    assert "beat: 1 running" in text and "Last deploys (audit log):" in text
+
+
+# -- logs -----------------------------------------------------------------------------------------
+
+def test_logs_show_a_line_the_app_logged_prefixed_with_its_host(deployed: str) -> None:
+    marker = f"day2-{uuid.uuid4().hex[:12]}"
+    for _ in range(4):  # both web hosts see one (round robin)
+        assert get_front(f"/version?{marker}").status_code == 200
+    run = playbook("logs.yml", "-e", "app=demo", "-e", "since=10m", "-e", "lines=300")
+    assert run.rc == 0, run.out[-3000:]
+    text = debug_msg(run.out, "Show the logs, oldest first")
+    hits = [line for line in text.splitlines() if marker in line]
+    assert hits and all(re.match(r"^web[12] web-[ab] \| \d{4}-\d\d-\d\dT", line) for line in hits), hits
+    # The worker's heartbeats (every 5 s), prefixed with worker1.
+    assert re.search(r"^worker1 worker \| .*notes\.tasks\.heartbeat", text, re.M), text[-2000:]
+    only_beat = playbook("logs.yml", "-e", "app=demo", "-e", "service=beat", "-e", "lines=5")
+    assert only_beat.rc == 0, only_beat.out[-3000:]
+    lines = debug_msg(only_beat.out, "Show the logs, oldest first").splitlines()
+    assert lines and all(line.startswith("worker1 beat | ") for line in lines), lines
+
+
+# -- maintenance ----------------------------------------------------------------------------------
+
+def test_maintenance_page_for_everyone_but_the_allowed_clients(deployed: str, tmp_path: Path) -> None:
+    page = tmp_path / "maintenance.html"
+    page.write_text(f"<h1>Back at noon {uuid.uuid4().hex[:8]}</h1>")
+    run = playbook("maintenance.yml", "-e", "app=demo", "-e", "state=on", "-e", f"allow={address_of('db1')}",
+                   "-e", f"page={page}", "-e", "retry_after=120")
+    assert run.rc == 0, run.out[-3000:]
+    try:
+        answer = get_front()
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "120", answer.headers
+        assert answer.text == page.read_text() and answer.headers["Cache-Control"] == "no-store"
+        assert get_front("/static/notes/demo.css").status_code == 503
+        status, body = get_front_from("db1")
+        assert status == 200 and json.loads(body)["release"] == deployed
+        # solo is not in maintenance.
+        assert get_front(host="solo.lab").status_code == 200
+    finally:
+        off = playbook("maintenance.yml", "-e", "app=demo", "-e", "state=off")
+    assert off.rc == 0, off.out[-3000:]
+    assert serving("demo") == {deployed}
+    again = playbook("maintenance.yml", "-e", "app=demo", "-e", "state=off")
+    assert again.rc == 0 and "(it already was)" in again.out and again.changed.get("lb1") == 0, again.changed
+
+
+def poll_front(stop: threading.Event, seen: list[tuple[int, str | None]]) -> None:
+    """What the front answers this machine, every 0.2 s until stopped (at most 15 minutes)."""
+    deadline = time.monotonic() + 900
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            answer = get_front()
+            seen.append((answer.status_code, answer.json().get("release") if answer.status_code == 200 else
+                         answer.headers.get("Retry-After")))
+        except requests.RequestException as exc:
+            seen.append((0, type(exc).__name__))
+        time.sleep(0.2)
+
+
+# -- restore --------------------------------------------------------------------------------------
+
+def note(title: str) -> None:
+    demo_sql(f"INSERT INTO notes_note (title, body, created_at) VALUES ('{title}', '', now())")
+
+
+def test_restore_brings_back_the_dump_and_drops_later_rows(deployed: str, tmp_path: Path) -> None:
+    before, after = f"before-{uuid.uuid4().hex[:8]}", f"after-{uuid.uuid4().hex[:8]}"
+    note(before)
+    # A pre-deploy dump, as the deploy takes it (the postgres role's script, label pre-<tag>).
+    label = f"pre-{deployed}"
+    dumped = lab_helpers.host_run("db1", "runuser", "-u", "postgres", "--", "/usr/local/sbin/dockyard-postgres-backup",
+                                  "--label", label, "demo").stdout.split()[-1]
+    note(after)
+    # The copy of the dump the restore takes first goes to a backup host: lb1.
+    overlay = with_group_vars(tmp_path, {"postgres_backup_copy_to": "lb1"})
+    seen: list[tuple[int, str | None]] = []
+    workers: list[str] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        """The state of demo's worker on worker1 ('' when stopped), every 0.2 s (at most 15 minutes)."""
+        deadline = time.monotonic() + 900
+        while not stop.is_set() and time.monotonic() < deadline:
+            workers.append(lab_helpers.host_run("worker1", "docker", "ps", "--filter", "label=dockyard.app=demo",
+                                                "--filter", "label=dockyard.service=worker", "--format",
+                                                "{{.State}}").stdout.strip())
+            time.sleep(0.2)
+    threads = [threading.Thread(target=poll_front, args=(stop, seen), daemon=True), threading.Thread(target=watch)]
+    for thread in threads:
+        thread.start()
+    try:
+        run = playbook("restore.yml", *overlay, "-e", "app=demo", "-e", "confirm=demo")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert run.rc == 0, run.out[-4000:]
+    assert f"from {Path(dumped).name}" in run.out, run.out[-2000:]
+    assert demo_sql(f"SELECT count(*) FROM notes_note WHERE title = '{before}'") == "1"
+    assert demo_sql(f"SELECT count(*) FROM notes_note WHERE title = '{after}'") == "0"
+    # The app was in maintenance and its workers stopped meanwhile; now both are back.
+    assert 503 in {status for status, _ in seen} and "" in workers, (seen[-5:], workers)
+    assert seen[-1][0] == 200 and serving("demo") == {deployed}
+    assert lab_helpers.host_run("worker1", "docker", "ps", "--filter", "label=dockyard.app=demo", "--filter",
+                                "status=running", "--format", '{{.Label "dockyard.service"}}').stdout.split() in (
+        ["worker", "beat"], ["beat", "worker"])
+    assert lock_of("demo") is None
+    # What the restore replaced was dumped first, and a copy is off the database server.
+    replaced = [name for name in dumps_of("demo") if name.endswith("-before-restore.dump")][-1]
+    assert lab_helpers.host_run("lb1", "test", "-s", replaced, check=False).returncode == 0
+    audit = json.loads(lab_helpers.host_run("web1", "tail", "-n", "1", "/var/log/dockyard/demo.log").stdout)
+    assert (audit["mode"], audit["to"], audit["result"]) == ("restore", Path(dumped).name, "ok")
+    # The app reads the restored database (web's connections to the replaced one were ended).
+    assert get_front("/").status_code == 200

@@ -1,0 +1,69 @@
+"""Unit tests of module_utils/_services.py: docker inspect's JSON as service_info returns it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ansible_collections.dockyard.django.plugins.module_utils._services import (
+    describe_container,
+    limits_of,
+    parse_docker_time,
+    parse_hashes,
+    repo_digest,
+    slot_of,
+    sort_key,
+    tag_of,
+)
+
+NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def inspect(**changes: object) -> dict:
+    info = {
+        "Id": "0123456789abcdef0123",
+        "Name": "/demo-b-web-1",
+        "Image": "sha256:feed",
+        "RestartCount": 1,
+        "Config": {"Image": "registry:5000/demo:r2", "Labels": {
+            "dockyard.app": "demo", "dockyard.service": "web", "com.docker.compose.project": "demo-b",
+            "com.docker.compose.config-hash": "abc"}},
+        "State": {"Status": "running", "Running": True, "StartedAt": "2026-11-30T10:59:30.123456789Z",
+                  "FinishedAt": "0001-01-01T00:00:00Z", "Health": {"Status": "healthy"}},
+        "HostConfig": {"Memory": 536870912, "NanoCpus": 1500000000},
+    }
+    info.update(changes)
+    return info
+
+
+def test_a_running_web_slot() -> None:
+    found = describe_container(inspect(), "demo", {"sha256:feed": ["registry:5000/demo@sha256:beef"]}, NOW)
+    assert found == {
+        "service": "web", "project": "demo-b", "slot": "b", "name": "demo-b-web-1", "id": "0123456789ab",
+        "image": "registry:5000/demo:r2", "tag": "r2", "image_id": "sha256:feed", "digest": "sha256:beef",
+        "state": "running", "running": True, "health": "healthy", "started_at": "2026-11-30T10:59:30Z",
+        "finished_at": None, "uptime": 3630, "restarts": 1, "limits": {"memory": 536870912, "cpus": 1.5},
+        "config_hash": "abc"}
+
+
+def test_a_stopped_worker_without_limits_or_digest() -> None:
+    info = inspect(State={"Status": "exited", "Running": False, "StartedAt": "2026-11-30T10:00:00Z",
+                          "FinishedAt": "2026-11-30T11:00:00+00:00"}, HostConfig={})
+    info["Config"]["Labels"].update({"dockyard.service": "worker", "com.docker.compose.project": "demo"})
+    found = describe_container(info, "demo", {}, NOW)
+    assert (found["service"], found["slot"], found["uptime"], found["health"]) == ("worker", None, None, None)
+    assert found["finished_at"] == "2026-11-30T11:00:00Z" and found["digest"] is None
+    assert found["limits"] == {"memory": None, "cpus": None}
+
+
+def test_small_parsers() -> None:
+    assert parse_docker_time("0001-01-01T00:00:00Z") is None and parse_docker_time("junk") is None
+    assert parse_docker_time("2026-11-30T10:00:00.5+01:00") == datetime(2026, 11, 30, 9, tzinfo=timezone.utc)
+    assert slot_of("demo-a", "demo") == "a" and slot_of("demo", "demo") is None and slot_of("demo-x", "demo") is None
+    assert tag_of("registry:5000/demo:r1") == "r1" and tag_of("registry:5000/demo") is None
+    assert repo_digest(["other/x@sha256:1", "registry:5000/demo@sha256:2"], "registry:5000/demo:r1") == "sha256:2"
+    assert repo_digest(["other/x@sha256:1"], "registry:5000/demo:r1") == "sha256:1"
+    assert limits_of({"CpuQuota": 50000, "CpuPeriod": 100000}) == {"memory": None, "cpus": 0.5}
+    assert parse_hashes("web 1234\nbeat 5678\n\n") == {"web": "1234", "beat": "5678"}
+    names = [{"service": "beat"}, {"service": "web", "slot": "b"}, {"service": "worker"}, {"service": "web", "slot": "a"}]
+    assert [(c["service"], c.get("slot")) for c in sorted(names, key=sort_key)] == [
+        ("web", "a"), ("web", "b"), ("worker", None), ("beat", None)]

@@ -1,0 +1,81 @@
+"""Unit tests of dockyard.django.service_info: its checks, and how it reads the engine's answers
+(the docker commands are stood in for here; tests/deploy/test_day2.py asks a real engine)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dockyard.django.plugins.modules import service_info
+from unit.utils import AnsibleExitJson, AnsibleFailJson, set_module_args
+
+WEB = {"Id": "c1" * 10, "Name": "/shop-a-web-1", "Image": "sha256:img",
+       "Config": {"Image": "reg/shop:v2", "Labels": {"dockyard.app": "shop", "dockyard.service": "web",
+                                                      "com.docker.compose.project": "shop-a",
+                                                      "com.docker.compose.config-hash": "h-web-old"}},
+       "State": {"Status": "running", "Running": True, "StartedAt": "2026-11-30T10:00:00Z"}, "HostConfig": {}}
+BEAT = {"Id": "c2" * 10, "Name": "/shop-beat-1", "Image": "sha256:img",
+        "Config": {"Image": "reg/shop:v2", "Labels": {"dockyard.app": "shop", "dockyard.service": "beat",
+                                                       "com.docker.compose.project": "shop",
+                                                       "com.docker.compose.config-hash": "h-beat"}},
+        "State": {"Status": "running", "Running": True, "StartedAt": "2026-11-30T10:00:00Z"}, "HostConfig": {}}
+
+
+@pytest.fixture()
+def docker(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The docker commands the module runs, answered like an engine with two containers."""
+    calls: list[list[str]] = []
+
+    def run_command(self: AnsibleModule, argv: list[str], **_kwargs: Any) -> tuple[int, str, str]:
+        calls.append(argv[1:])
+        if argv[1] == "ps":
+            return 0, f"{WEB['Id']}\n{BEAT['Id']}\n", ""
+        if argv[1:3] == ["container", "inspect"]:
+            return 0, json.dumps([BEAT, WEB]), ""
+        if argv[1:3] == ["image", "inspect"]:
+            return 0, json.dumps([{"Id": "sha256:img", "RepoDigests": ["reg/shop@sha256:d1"]}]), ""
+        if argv[1] == "compose":
+            project = argv[argv.index("--project-name") + 1]
+            return 0, ("web h-web-new\n" if project == "shop-a" else "worker h-w\nbeat h-beat\n"), ""
+        return 1, "", "unexpected"
+
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, required=False: "/usr/bin/docker")
+    return calls
+
+
+def run(**args: Any) -> dict[str, Any]:
+    with set_module_args({"app": "shop", **args}), pytest.raises(AnsibleExitJson) as exc:
+        service_info.main()
+    return exc.value.result
+
+
+def test_lists_web_first_with_digest_and_compares_config(tmp_path: Path, docker: list[list[str]]) -> None:
+    (tmp_path / "shop" / "slots").mkdir(parents=True)
+    for name in ("compose.yml", "TAG", "slots/a.env"):
+        (tmp_path / "shop" / name).write_text("x\n")
+    result = run(root=str(tmp_path), compare_config=True, _ansible_check_mode=True)
+    assert result["changed"] is False
+    assert [(c["service"], c["slot"], c["digest"]) for c in result["containers"]] == [
+        ("web", "a", "sha256:d1"), ("beat", None, "sha256:d1")]
+    assert [c["config_current"] for c in result["containers"]] == [False, True]
+    env_files = [argv[argv.index("--env-file") + 1] for argv in docker if argv[0] == "compose"]
+    assert sorted(Path(f).name for f in env_files) == ["TAG", "a.env"]
+
+
+def test_without_compare_or_files(tmp_path: Path, docker: list[list[str]]) -> None:
+    result = run(root=str(tmp_path))
+    assert "config_current" not in result["containers"][0]
+    assert not [argv for argv in docker if argv[0] == "compose"]
+    result = run(root=str(tmp_path), compare_config=True)
+    assert [c["config_current"] for c in result["containers"]] == [None, None]
+
+
+def test_bad_app_name_is_refused() -> None:
+    with set_module_args({"app": "../etc"}), pytest.raises(AnsibleFailJson) as exc:
+        service_info.main()
+    assert "app" in exc.value.result["msg"]
