@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 TAG ?=
 VARIANT ?= normal
 
-.PHONY: help venv collection lab lab-down image deploy lint test unit bench clean
+.PHONY: help venv collection lab lab-down image deploy lint sanity test unit bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,8 +60,17 @@ deploy: lab ## Lab, provisioning, demo image, deploy: the whole main job
 	ansible-playbook playbooks/deploy.yml -e app=demo -e tag=$(DEMO_TAG)
 	@bash lab/bin/url.sh demo
 
-lint: collection ## ansible-lint, production profile
+lint: collection ## ansible-lint (production profile) and ansible-test sanity
 	ansible-lint
+	$(MAKE) --no-print-directory sanity
+
+# ansible-test sanity with a toolchain (SANITY_VENV, SANITY_PYTHON); tests/sanity/run.sh says
+# how it runs from the collection's path and fetches nothing but PyPI packages.
+SANITY_VENV ?= $(VENV)
+SANITY_PYTHON ?= 3.11
+
+sanity: collection ## ansible-test sanity (every test that can run here)
+	bash tests/sanity/run.sh $(SANITY_VENV) --python $(SANITY_PYTHON)
 
 unit: collection ## Unit tests only (no lab)
 	pytest tests/unit $(PYTEST_ARGS)

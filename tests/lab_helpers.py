@@ -77,7 +77,8 @@ def run_module(host: str, module: str, args: dict[str, Any] | None = None, *, ch
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), text=True, capture_output=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), text=True, capture_output=True, timeout=timeout,
+                          check=False)
     try:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:  # pragma: no cover - shown when ansible itself broke
@@ -93,7 +94,7 @@ def run_playbook(playbook: str | Path, *args: str, timeout: float = 1800) -> sub
     env = ansible_env()
     env.pop("ANSIBLE_STDOUT_CALLBACK")
     cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook), *args]
-    return subprocess.run(cmd, cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout, check=False)
 
 
 def ensure_docker_engine(host: str) -> str:

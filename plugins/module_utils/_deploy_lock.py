@@ -81,4 +81,3 @@ def held_message(lock: dict[str, str], path: str, now: datetime) -> str:
         f"Wait for it (deploy_lock_wait), or, if that deploy died, release the stale lock with "
         f"state=released force=true ({path})"
     )
-

@@ -61,7 +61,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes
 seealso:
   - module: dockyard.django.deploy_lock_info
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

@@ -85,10 +85,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Pulls and removes nothing, and reports what it would do.
     details: V(present) reports the pull it would make; V(retained) reports what it would remove; V(verified) only reads.
   diff_mode:
     support: full
-    details: For V(present) and V(retained), the repository's local tags before and after.
+    description: Shows the repository's local tags before and after.
+    details: For V(present) and V(retained); V(verified) changes nothing to show.
 requirements:
   - docker (Python SDK) >= 5.0
 notes:
@@ -98,7 +100,7 @@ notes:
 extends_documentation_fragment:
   - dockyard.django.app.root
   - dockyard.django.attributes
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

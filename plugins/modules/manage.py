@@ -114,6 +114,7 @@ options:
 attributes:
   check_mode:
     support: partial
+    description: Runs only what cannot change anything, and asks Django what the rest would do.
     details:
       - C(migrate) runs C(migrate --plan) instead, applies nothing and returns the migrations it
         would apply as RV(pending); C(changed) is true when there are some.
@@ -124,6 +125,7 @@ attributes:
       - The image is pulled when missing, since Django itself must be asked what it would do.
   diff_mode:
     support: none
+    description: A command's effect is not a before and after of files; RV(stdout) and RV(applied) show it.
 requirements:
   - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
   - A running Docker Engine on the managed host.
@@ -131,7 +133,7 @@ extends_documentation_fragment:
   - dockyard.django.app
   - dockyard.django.app.root
   - dockyard.django.attributes
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 notes:
   - The container is removed even when the module is interrupted, except by SIGKILL; find
     leftovers with C(docker ps -a --filter label=dockyard.django.task=<app>).

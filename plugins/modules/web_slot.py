@@ -74,7 +74,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes
 seealso:
   - module: dockyard.django.web_slot_info
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

@@ -28,7 +28,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes.info_module
 seealso:
   - module: dockyard.django.web_slot
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""
