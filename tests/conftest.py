@@ -1,13 +1,34 @@
-"""Fixtures shared by every test that needs the lab."""
+"""The collection importable from a plain checkout, and fixtures shared by every test that needs the lab."""
 
 from __future__ import annotations
 
+import importlib
+import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import lab_helpers
+
+
+def _link_the_collection() -> None:
+    """Make ``ansible_collections.dockyard.django`` importable, as `make collection` does.
+
+    pytest.ini puts .collections on the Python path; the checkout is the collection, linked there
+    as ansible_collections/dockyard/django (gitignored), so `pytest tests/unit` works without make.
+    """
+    link = Path(__file__).resolve().parent.parent / ".collections" / "ansible_collections" / "dockyard" / "django"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink():  # a dangling link from a moved checkout
+            link.unlink()
+        os.symlink("../../..", link)
+        importlib.invalidate_caches()  # the path entry was missing when Python first looked
+
+
+_link_the_collection()
 
 
 @pytest.fixture(scope="session")
