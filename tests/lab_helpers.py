@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -19,7 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "lab"
 STATE = LAB / ".state"
 INVENTORY = LAB / "inventory.yml"
-VENV_BIN = REPO / ".venv" / "bin"
+# The toolchain running the tests (.venv, or .venv-core221 for the newest ansible-core): its
+# ansible, ansible-playbook and ansible-galaxy are the ones under test.
+VENV_BIN = Path(sys.executable).parent
 
 # As lab/vars/lab.yml names them.
 PREFIX = os.environ.get("LAB_PREFIX", "dockyard-lab")
