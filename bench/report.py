@@ -12,23 +12,12 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# What the deploy playbook calls its plays, as the phases of the table.
-PLAY_PHASES = {
-    "pre-flight": "pre-flight",
-    "pull": "pull",
-    "record": "record",
-    "backup": "backup",
-    "one-shot tasks": "migrate",
-    "switch web hosts": "switch",
-    "workers and beat": "workers",
-    "roll back after a failure": "rollback",
-    "finish": "finish",
-    "report": "finish",
-}
+# The deploy playbook's plays are named "Deploy | <phase>"; the report counts as the finish.
+PLAY_PHASES = {"report": "finish"}
 # The baseline's steps, as the same phases.
-BASELINE_PHASES = {"pull": "pull", "record": "record", "migrate": "migrate", "compress": "migrate",
+BASELINE_PHASES = {"pull": "pull", "record": "record", "migrate": "manage", "compress": "manage",
                    "restart web": "switch", "workers": "workers"}
-TABLE_PHASES = ["pre-flight", "pull", "record", "backup", "migrate", "switch", "workers", "finish"]
+TABLE_PHASES = ["pre-flight", "pull", "record", "backup", "manage", "switch", "workers", "finish"]
 # Modules whose time is Docker's: pulls, throwaway containers, compose up/stop, inspections.
 DOCKER_ACTIONS = ("dockyard.django.image", "dockyard.django.manage", "dockyard.django.web_slot",
                   "community.docker.")
@@ -231,7 +220,7 @@ def markdown(records: list[dict[str, Any]]) -> str:
 
 
 PHASE_COLOURS = {"pre-flight": "#9e9e9e", "pull": "#1f77b4", "record": "#17becf", "backup": "#8c564b",
-                 "migrate": "#9467bd", "switch": "#ff7f0e", "workers": "#2ca02c", "rollback": "#d62728",
+                 "manage": "#9467bd", "switch": "#ff7f0e", "workers": "#2ca02c", "revert": "#d62728",
                  "finish": "#7f7f7f"}
 
 

@@ -5,12 +5,16 @@ Everything here talks to the lab's own containers only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,27 @@ REGISTRY = "registry:5000"  # as the lab hosts reach it
 REGISTRY_USER = "dockyard"
 
 
+@contextlib.contextmanager
+def exclusive(name: str, timeout: float = 3600) -> Iterator[None]:
+    """Hold the lab-wide lock `name` (a file lock in the lab's state): pytest-xdist runs test
+    files side by side, and files that provision and deploy on the lab must take turns."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    with open(STATE / f"{name}.lock", "w") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the lab lock {name} was held for more than {timeout:.0f} s") from None
+                time.sleep(2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def registry_password() -> str:
     return (STATE / "registry-password").read_text().strip()
 
@@ -37,6 +62,23 @@ def registry_password() -> str:
 def registry_on_machine() -> str:
     """The registry as the machine reaches it (published on loopback)."""
     return f"127.0.0.1:{os.environ.get('LAB_REGISTRY_PORT', '5000')}"
+
+
+def lab_secrets() -> list[str]:
+    """Every secret value of the lab: the generated passwords and keys (lab/.state), and each
+    env value of the lab's apps (an app's env is secret as a whole), shortest ones left out
+    (a value of a few characters, such as "5", is found in any text)."""
+    values = [path.read_text().strip() for path in sorted((STATE / "secrets").glob("*"))]
+    values.append(registry_password())
+    apps = yaml.safe_load((LAB / "group_vars" / "all" / "dockyard.yml").read_text())["dockyard_lab_apps"]
+    for app in apps:
+        values += [str(value) for value in (app.get("env") or {}).values() if "{{" not in str(value)]
+    return sorted({value for value in values if len(value) >= 8})
+
+
+def secrets_in(text: str) -> list[str]:
+    """The lab secrets found in text, each shown by its first characters only."""
+    return [f"{secret[:3]}... ({len(secret)} characters)" for secret in lab_secrets() if secret in text]
 
 
 def container(host: str) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from datetime import datetime
+from typing import Any
 
 from ansible_collections.dockyard.django.plugins.module_utils._time import format_utc, parse_utc
 
@@ -28,7 +29,7 @@ def lock_path(directory: str, app: str) -> str:
     return os.path.join(directory, f"{app}.lock")
 
 
-def read_lock(path: str) -> dict[str, str] | None:
+def read_lock(path: str) -> dict[str, Any] | None:
     """The lock a file holds; None when there is no lock file (the reader of deploy_lock and deploy_lock_info)."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -42,11 +43,11 @@ def make_lock(app: str, holder: str, run_id: str, since: datetime) -> dict[str, 
     return {"app": app, "holder": holder, "run_id": run_id, "since": format_utc(since)}
 
 
-def format_lock(lock: dict[str, str]) -> str:
+def format_lock(lock: dict[str, Any]) -> str:
     return json.dumps(lock, sort_keys=True) + "\n"
 
 
-def parse_lock(text: str, path: str) -> dict[str, str]:
+def parse_lock(text: str, path: str) -> dict[str, Any]:
     """The lock a file holds, else MalformedLock (never quoting the file)."""
     try:
         data = json.loads(text)
@@ -54,10 +55,34 @@ def parse_lock(text: str, path: str) -> dict[str, str]:
         raise MalformedLock(f"{path} is not a lock file written by dockyard.django.deploy_lock (not JSON)") from None
     if not isinstance(data, dict) or any(not isinstance(data.get(key), str) for key in _FIELDS):
         raise MalformedLock(f"{path} is not a lock file written by dockyard.django.deploy_lock (missing fields)")
-    return {key: data[key] for key in _FIELDS}
+    lock: dict[str, Any] = {key: data[key] for key in _FIELDS}
+    if isinstance(data.get("progress"), dict):
+        lock["progress"] = data["progress"]
+    return lock
 
 
-def age_of(lock: dict[str, str], now: datetime) -> str:
+def with_progress(lock: dict[str, Any], update: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The lock with the run's journal updated: ``update`` merged into ``progress``; a ``phase``
+    in it is also appended to ``progress.phases`` with the time it started."""
+    progress = dict(lock.get("progress") or {})
+    progress.update({key: value for key, value in update.items() if key != "phase"})
+    if update.get("phase"):
+        progress["phase"] = update["phase"]
+        progress["phases"] = [*progress.get("phases", []), {"phase": update["phase"], "at": format_utc(now)}]
+    return {**lock, "progress": progress}
+
+
+def continue_command(lock: dict[str, Any]) -> str | None:
+    """The one command that continues a run whose controller died, from its journal."""
+    progress = lock.get("progress") or {}
+    if not progress.get("tag"):
+        return None
+    playbook = "rollback.yml" if progress.get("mode") == "rollback" else "deploy.yml"
+    return (f"ansible-playbook playbooks/{playbook} -e app={lock['app']} -e tag={progress['tag']} "
+            f"-e takeover={lock['run_id']}")
+
+
+def age_of(lock: dict[str, Any], now: datetime) -> str:
     """How long a lock has been held, for a person: '3m12s'."""
     try:
         since = parse_utc(lock["since"])
@@ -73,11 +98,20 @@ def age_of(lock: dict[str, str], now: datetime) -> str:
     return f"{seconds}s"
 
 
-def held_message(lock: dict[str, str], path: str, now: datetime) -> str:
-    """Who holds the lock and since when, and how to get past it."""
-    return (
-        f"the deploy lock of app {lock['app']} is held by {lock['holder']} (run {lock['run_id']}) "
-        f"since {lock['since']} ({age_of(lock, now)} ago): another deploy of this app is running. "
-        f"Wait for it (deploy_lock_wait), or, if that deploy died, release the stale lock with "
-        f"state=released force=true ({path})"
-    )
+def held_message(lock: dict[str, Any], now: datetime) -> str:
+    """Who holds the lock and since when, how far its run got, and how to get past it."""
+    progress = lock.get("progress") or {}
+    message = (f"the deploy lock of app {lock['app']} is held by {lock['holder']} (run {lock['run_id']}) "
+               f"since {lock['since']} ({age_of(lock, now)} ago)")
+    if progress.get("tag"):
+        message += f", a {progress.get('mode', 'deploy')} to {progress['tag']}"
+    phases = [entry.get("phase") for entry in progress.get("phases", []) if isinstance(entry, dict)]
+    if phases:
+        done = f" (done: {', '.join(phases[:-1])})" if len(phases) > 1 else ""
+        message += f", which reached phase '{phases[-1]}'{done}"
+    message += (". If that run is still going, wait for it (-e lock_wait=<seconds>). If it died (its "
+                "controller was killed or lost), ")
+    command = continue_command(lock)
+    if command:
+        return message + f"continue it with: {command}"
+    return message + f"release the lock with: ansible-playbook playbooks/unlock.yml -e app={lock['app']}"

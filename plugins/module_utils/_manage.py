@@ -12,6 +12,7 @@ Private to this collection (the leading underscore): no compatibility promise.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from collections.abc import Iterable, Sequence
 
 from ansible_collections.dockyard.django.plugins.module_utils._validation import ValidationError
@@ -36,6 +37,7 @@ _ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _PROGRESS_RE = re.compile(r"^\s*(Applying|Unapplying) ([\w]+\.[\w]+)\.\.\.\s*(OK|FAKED)\b", re.MULTILINE)
 
 # migrate --plan lists each migration as "app_label.name" at column 0, its operations indented.
+_URL_PASSWORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/@]*:(?P<password>[^@/]+)@")
 _PLAN_ITEM_RE = re.compile(r"^([A-Za-z_]\w*\.\w+)\s*$")
 
 # collectstatic's summary: "0 static files copied to '/static', 130 unmodified."
@@ -136,9 +138,21 @@ def check_argv(argv: object, what: str = "argv") -> list[str]:
     return list(argv)
 
 
+# Django's own commands that only read (the database, the settings, the files): they change
+# nothing, whatever the module's `changes` says. migrate --plan and --check only read too.
+READ_ONLY_COMMANDS = frozenset({"check", "diffsettings", "dumpdata", "findstatic", "help", "inspectdb",
+                                "showmigrations", "sqlflush", "sqlmigrate", "sqlsequencereset", "version"})
+_READ_ONLY_MIGRATE_OPTIONS = frozenset({"--plan", "--check"})
+
+
 def command_kind(argv: Sequence[str]) -> str:
-    """'migrate', 'collectstatic' or 'other': the commands whose output tells what changed."""
-    return argv[0] if argv and argv[0] in ("migrate", "collectstatic") else "other"
+    """'migrate' or 'collectstatic' (their output tells what changed), 'read-only' (changes
+    nothing) or 'other' (the module's `changes` tells)."""
+    if not argv:
+        return "other"
+    if argv[0] in READ_ONLY_COMMANDS or (argv[0] == "migrate" and _READ_ONLY_MIGRATE_OPTIONS & set(argv)):
+        return "read-only"
+    return argv[0] if argv[0] in ("migrate", "collectstatic") else "other"
 
 
 def plan_argv(argv: Sequence[str]) -> list[str]:
@@ -205,11 +219,25 @@ _PUBLIC_KEY_PREFIX = "DOCKYARD_"
 
 
 def secret_values(env: dict[str, str]) -> list[str]:
-    """The env values worth masking, longest first so that a value containing another goes whole."""
+    """The env values worth masking, longest first so that a value containing another goes whole.
+
+    The password of a URL value (DATABASE_URL, CELERY_BROKER_URL) counts on its own too, as it
+    is and decoded: Django prints it alone (diffsettings shows DATABASES' PASSWORD).
+    """
     values = {value for key, value in env.items()
               if len(value) >= MIN_SECRET_LENGTH and value.lower() not in _NOT_SECRET
               and not key.startswith(_PUBLIC_KEY_PREFIX)}
+    for value in list(values):
+        password = _url_password(value)
+        if password:
+            values |= {password, unquote(password)}
     return sorted(values, key=len, reverse=True)
+
+
+def _url_password(value: str) -> str | None:
+    """The password part of scheme://user:password@host/..., as written, else None."""
+    match = _URL_PASSWORD_RE.match(value)
+    return match.group("password") if match and len(match.group("password")) >= MIN_SECRET_LENGTH else None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

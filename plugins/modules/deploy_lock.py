@@ -15,6 +15,10 @@ description:
     runs racing for it cannot both win. It records who holds it, since when, and the run's id.
   - Deploys of different apps take different files and never block each other.
   - A lock held by the same O(run_id) is already ours, so taking it again changes nothing.
+  - The lock also keeps the run's journal (O(progress)), what it deploys and the phases it
+    reached. A run whose controller died leaves it behind; the message of the next run names
+    the phase it reached and the command that continues it, which takes the lock over
+    (O(takeover)).
   - A lock left behind by a run that died is released with O(state=released) and O(force=true).
   - M(dockyard.django.deploy_lock_info) reports who holds the lock.
 options:
@@ -45,6 +49,19 @@ options:
     description: With O(state=released), remove the lock whoever holds it (a stale lock).
     type: bool
     default: false
+  progress:
+    description:
+      - With O(state=acquired), merged into the lock's journal (RV(lock.progress)) by the run that
+        holds it; a V(phase) key is also appended to the list of phases reached, with its time.
+      - The deploy records V(mode), V(tag), each V(phase), and the release files each host had
+        before the run (V(before)), so that a run continuing it can put them back after a failure.
+    type: dict
+  takeover:
+    description:
+      - With O(state=acquired), the O(run_id) of a run that died holding the lock. The lock is taken
+        over from it at once (its journal is returned as RV(taken_over)); a lock held by any other
+        run is not taken.
+    type: str
   dir:
     description: The directory of the lock files.
     type: path
@@ -90,7 +107,8 @@ lock:
   description: The lock after the module ran (in check mode, as it would be); null when nobody holds it.
   returned: always
   type: dict
-  sample: {app: shop, holder: alice@laptop, run_id: "20261123T130201-4242", since: "2026-11-23T13:02:01Z"}
+  sample: {app: shop, holder: alice@laptop, run_id: "20261123T130201-4242", since: "2026-11-23T13:02:01Z",
+           progress: {mode: deploy, tag: build-43, phase: switch web1, phases: [{phase: pull, at: "2026-11-23T13:02:03Z"}]}}
 released:
   description: With O(state=released), the lock that was removed; null when there was none.
   returned: when state is released
@@ -99,6 +117,10 @@ waited:
   description: Seconds spent waiting for another run's lock.
   returned: when state is acquired
   type: int
+taken_over:
+  description: With O(takeover), the lock of the run that died, journal included.
+  returned: when a lock was taken over
+  type: dict
 """
 
 import os
@@ -117,6 +139,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._deploy_lock impor
     lock_path,
     make_lock,
     read_lock,
+    with_progress,
 )
 from ansible_collections.dockyard.django.plugins.module_utils._time import utc_now
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
@@ -138,6 +161,10 @@ def check_params(params: dict[str, Any]) -> None:
                               ("" if params["state"] == "acquired" else " (or force=true)"))
     if run_id is not None and not RUN_ID_RE.match(run_id):
         raise ValidationError(f"run_id {run_id!r} is not valid: it must match [A-Za-z0-9_.:-]{{1,64}}")
+    takeover = params["takeover"]
+    if takeover is not None and (params["state"] != "acquired" or not RUN_ID_RE.match(takeover)):
+        raise ValidationError("takeover must be the run id of the run that died (it matches [A-Za-z0-9_.:-]{1,64}), "
+                              "with state=acquired")
     if params["wait"] < 0:
         raise ValidationError(f"wait must be 0 or more seconds, got {params['wait']}")
     holder = params["holder"]
@@ -157,7 +184,16 @@ class DeployLock:
     def read(self) -> dict[str, str] | None:
         return read_lock(self.path)
 
-    def _create(self, lock: dict[str, str]) -> bool:
+    def _write(self, lock: dict[str, Any]) -> None:
+        """Replace the lock file this run holds (its journal changed): readers see old or new."""
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(format_lock(lock))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def _create(self, lock: dict[str, Any]) -> bool:
         """Create the lock file atomically; False when another run created it first."""
         os.makedirs(self.params["dir"], mode=0o755, exist_ok=True)
         try:
@@ -176,18 +212,35 @@ class DeployLock:
         while True:
             current = self.read()
             if current is not None and current["run_id"] == p["run_id"]:
-                return {"changed": False, "lock": current, "waited": int(time.monotonic() - started)}
+                return self._journal(current, started)
+            if current is not None and p["takeover"] is not None and current["run_id"] == p["takeover"]:
+                mine = make_lock(p["app"], p["holder"], p["run_id"], utc_now())
+                mine = with_progress(mine, {**(p["progress"] or {}), "took_over": current["run_id"]}, utc_now())
+                if not self.module.check_mode:
+                    self._write(mine)
+                return {"changed": True, "lock": mine, "taken_over": current, "waited": 0}
             if current is None:
                 # Stamped when taken, not when asked: after a wait, "since" is still true.
                 mine = make_lock(p["app"], p["holder"], p["run_id"], utc_now())
+                if p["progress"]:
+                    mine = with_progress(mine, p["progress"], utc_now())
                 if self.module.check_mode:
                     return {"changed": True, "lock": mine, "waited": 0}
                 if self._create(mine):
                     return {"changed": True, "lock": mine, "waited": int(time.monotonic() - started)}
                 continue  # another run won the race: read who it is
             if time.monotonic() - started >= p["wait"] or self.module.check_mode:
-                self.module.fail_json(msg=held_message(current, self.path, utc_now()), lock=current)
+                self.module.fail_json(msg=held_message(current, utc_now()), lock=current)
             time.sleep(POLL_SECONDS)
+
+    def _journal(self, current: dict[str, Any], started: float) -> dict[str, Any]:
+        """The lock is ours already: record the progress given, if any."""
+        if not self.params["progress"]:
+            return {"changed": False, "lock": current, "waited": int(time.monotonic() - started)}
+        updated = with_progress(current, self.params["progress"], utc_now())
+        if not self.module.check_mode:
+            self._write(updated)
+        return {"changed": True, "lock": updated, "waited": int(time.monotonic() - started)}
 
     def release(self) -> dict[str, Any]:
         p = self.params
@@ -196,7 +249,7 @@ class DeployLock:
             return {"changed": False, "lock": None, "released": None}
         if current["run_id"] != p["run_id"] and not p["force"]:
             self.module.fail_json(
-                msg=f"not releasing: {held_message(current, self.path, utc_now())}", lock=current)
+                msg=f"not releasing: {held_message(current, utc_now())}", lock=current)
         if not self.module.check_mode:
             try:
                 os.unlink(self.path)
@@ -218,6 +271,8 @@ def main() -> None:
         holder=dict(type="str", default="unknown"),
         wait=dict(type="int", default=0),
         force=dict(type="bool", default=False),
+        progress=dict(type="dict"),
+        takeover=dict(type="str"),
         dir=dict(type="path", default=DEFAULT_DIR),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

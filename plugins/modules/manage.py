@@ -24,7 +24,10 @@ description:
   - Talks to the local Docker Engine through its API (the Docker SDK for Python), not the docker CLI.
   - C(changed) is honest for the commands whose output tells it - C(migrate) is not changed
     when Django says C(No migrations to apply.), C(collectstatic) is not changed when it
-    reports C(0 static files copied) - and follows O(changes) for any other command.
+    reports C(0 static files copied) - and for Django's read-only commands, never changed - C(check),
+    C(diffsettings), C(dumpdata), C(findstatic), C(help), C(inspectdb), C(showmigrations),
+    C(sqlflush), C(sqlmigrate), C(sqlsequencereset), C(version), and C(migrate) with C(--plan) or
+    C(--check). It follows O(changes) for any other command.
   - Every container carries the label C(dockyard.django.task=<app>) and a name starting with
     C(dockyard-task-<app>-), so that a leftover (after a SIGKILL) can be found and removed.
 options:
@@ -97,9 +100,9 @@ options:
     default: 600
   changes:
     description:
-      - Whether a command other than C(migrate) and C(collectstatic) reports C(changed) after a
-        successful run. Set it to V(false) for read-only commands such as C(check --deploy) or
-        C(showmigrations); they then also run in check mode.
+      - Whether a command other than C(migrate), C(collectstatic) and Django's read-only commands
+        (see the description) reports C(changed) after a successful run. Set it to V(false) for
+        an app's own read-only commands; they then also run in check mode.
     type: bool
     default: true
   pull:
@@ -120,7 +123,7 @@ attributes:
         would apply as RV(pending); C(changed) is true when there are some.
       - C(collectstatic) runs with C(--dry-run), which copies nothing, and reports whether it
         would copy anything.
-      - Commands declared read-only with O(changes=false) run as usual.
+      - Django's read-only commands, and commands declared read-only with O(changes=false), run as usual.
       - Any other command is skipped (C(skipped=true), C(changed=false)).
       - The image is pulled when missing, since Django itself must be asked what it would do.
   diff_mode:
@@ -224,7 +227,7 @@ pending:
   sample: [notes.0002_seed_note]
 skipped:
   description: True when the command was not run because of check mode.
-  returned: in check mode, for commands other than C(migrate) and C(collectstatic) with O(changes=true)
+  returned: in check mode, for commands that may change things (not C(migrate), C(collectstatic) or a read-only one) with O(changes=true)
   type: bool
   sample: true
 """
@@ -264,8 +267,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     redact,
     redact_all,
     secret_values,
-    tail,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import parse_tag_file
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
@@ -359,6 +362,8 @@ class DjangoTask:
             return plan_argv(self.argv)
         if self.kind == "collectstatic":
             return self.argv if "--dry-run" in self.argv or "-n" in self.argv else [*self.argv, "--dry-run"]
+        if self.kind == "read-only":
+            return self.argv
         return None if self.changes else self.argv
 
     def base_result(self, argv: list[str]) -> dict[str, Any]:
@@ -380,8 +385,9 @@ class DjangoTask:
             raise TaskError(f"{' '.join(result['cmd'])} did not finish within the timeout of {self.timeout} "
                             "seconds: its container was killed and removed", **result)
         if outcome.rc != 0:
-            raise TaskError(f"{' '.join(result['cmd'])} failed with rc {outcome.rc}: "
-                            f"{tail(outcome.stderr or outcome.stdout)}", **result)
+            # The message quotes the cause (a traceback's exception line); the output stays in the result.
+            cause = last_error_line(outcome.stderr) or last_error_line(outcome.stdout) or "no output"
+            raise TaskError(f"manage.py {' '.join(argv)} failed (exit {outcome.rc}): {cause}", **result)
         result.update(self.interpret(outcome.stdout, check_mode))
         return result
 
@@ -398,6 +404,8 @@ class DjangoTask:
             return {"changed": migrate_changed(stdout), "applied": applied, "unapplied": unapplied}
         if self.kind == "collectstatic":
             return {"changed": collectstatic_changed(stdout)}
+        if self.kind == "read-only":
+            return {"changed": False}
         return {"changed": self.changes}
 
     def ensure_image(self, client: Any) -> None:

@@ -124,6 +124,7 @@ slots:
 """
 
 import os
+import time
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -136,6 +137,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._docker import (
     connect,
     engine_failure,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import atomic_write
 from ansible_collections.dockyard.django.plugins.module_utils._web_slot import (
     SLOTS_DIR,
@@ -230,17 +232,27 @@ class WebSlots(SlotReader):
     def start(self, slot: str, tag: str) -> None:
         port = port_of(slot, self.p["port"])
         self._write(os.path.join(self.directory, SLOTS_DIR, f"{slot}.env"), format_slot_env(tag, port))
+        started = time.monotonic()
         rc, _out, err = self._compose(
             slot, "up", "--detach", "--no-deps", "--wait", "--wait-timeout", str(self.p["wait_timeout"]),
             self.p["service"],
         )
         if rc != 0:
-            health = self._health_output(slot)
+            waited = round(time.monotonic() - started)
+            state = self.read_slot(slot)
+            health = last_error_line(self._health_output(slot))
             self.stop(slot)
+            if state.health == "unhealthy":
+                why = f"Docker marked it unhealthy after {waited}s"
+            elif state.exists and not state.running:
+                why = f"its container exited after {waited}s"
+            elif waited >= self.p["wait_timeout"]:
+                why = f"it was still {state.health or 'starting'} after {waited}s (wait_timeout)"
+            else:
+                why = f"compose failed after {waited}s: {last_error_line(err) or 'no output'}"
             raise SlotError(
-                f"release {tag} did not become healthy in slot {slot} (port {port}) of {self.p['app']} "
-                f"within {self.p['wait_timeout']}s: {err.strip().splitlines()[-1] if err.strip() else 'compose failed'}"
-                f"; last health check: {health or 'no output'}; the serving slot was left as it was"
+                f"release {tag} did not become healthy in slot {slot} (port {port}) of {self.p['app']}: {why}; "
+                f"its health check said: {health or 'nothing'}; the serving slot was left as it was"
             )
 
     def run(self) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def services(network: str, base_image: str) -> Iterator[Services]:
 def app(network: str, services: Services, demo_image: str) -> Iterator[App]:
     """The app's environment on the test network, its database migrated."""
     runner = App(network, services, demo_image)
-    migrated = runner.oneshot("migrate")
+    migrated = runner.run_once("migrate")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     yield runner
     runner.remove()

@@ -133,7 +133,7 @@ class App:
             args += ["-e", f"{key}={value}"]
         return args
 
-    def oneshot(self, *argv: str, image: str | None = None, env: dict[str, str] | None = None,
+    def run_once(self, *argv: str, image: str | None = None, env: dict[str, str] | None = None,
                 timeout: float = 180) -> subprocess.CompletedProcess[str]:
         """`docker run --rm` a verb (migrate, manage ..., shell -c ...); never raises on its exit code."""
         return docker("run", "--rm", "--network", self.network, *self.env_args(env), image or self.image, *argv,

@@ -100,18 +100,18 @@ def test_worker_and_beat_record_heartbeats(app: App, services: Services) -> None
 
 
 def test_one_shot_verbs(app: App) -> None:
-    shell = app.oneshot("manage", "shell", "-c", "from notes.models import Note; print(Note.objects.count() >= 0)")
+    shell = app.run_once("manage", "shell", "-c", "from notes.models import Note; print(Note.objects.count() >= 0)")
     assert shell.returncode == 0 and shell.stdout.strip().endswith("True"), shell.stdout + shell.stderr
-    compress = app.oneshot("compress")
+    compress = app.run_once("compress")
     assert compress.returncode == 0 and "Nothing to compress" in compress.stdout, compress.stdout + compress.stderr
-    migrate = app.oneshot("migrate")
+    migrate = app.run_once("migrate")
     assert migrate.returncode == 0 and "No migrations to apply" in migrate.stdout, migrate.stdout
-    passthrough = app.oneshot("id", "-u")
+    passthrough = app.run_once("id", "-u")
     assert passthrough.stdout.strip() == "10001", "the app must not run as root"
 
 
 def test_missing_secret_key_is_named(app: App) -> None:
-    proc = app.oneshot("run", env={"SECRET_KEY": ""}, timeout=60)
+    proc = app.run_once("run", env={"SECRET_KEY": ""}, timeout=60)
     assert proc.returncode == 78
     assert "SECRET_KEY" in proc.stderr and "DATABASE_URL" not in proc.stderr
 
@@ -128,10 +128,10 @@ def test_gunicorn_stops_gracefully_on_sigterm(app: App) -> None:
 
 
 def test_normal_image_has_no_variant_files(app: App) -> None:
-    migrations = app.oneshot("ls", "/app/notes/migrations")
+    migrations = app.run_once("ls", "/app/notes/migrations")
     assert migrations.stdout.split() == ["0001_initial.py", "0002_note_body.py", "__init__.py"]
     # Variant files say "VARIANT" in their docstrings; none may be in the normal image.
-    marked = app.oneshot("grep", "-rl", "VARIANT", "/app")
+    marked = app.run_once("grep", "-rl", "VARIANT", "/app")
     assert marked.returncode == 1 and marked.stdout == "", marked.stdout
 
 
@@ -153,8 +153,8 @@ def test_badmigration_variant_fails_migrate(app: App, services: Services,
                                             demo_images: Callable[[str], str]) -> None:
     database = services.create_database()
     env = {"DATABASE_URL": services.database_url(database)}
-    assert app.oneshot("migrate", env=env).returncode == 0
-    bad = app.oneshot("migrate", image=demo_images("badmigration"), env=env)
+    assert app.run_once("migrate", env=env).returncode == 0
+    bad = app.run_once("migrate", image=demo_images("badmigration"), env=env)
     assert bad.returncode != 0
     assert "fails on purpose" in bad.stdout + bad.stderr
     # PostgreSQL rolled the whole migration back: the previous release's schema is intact.
@@ -167,13 +167,13 @@ def test_newmigration_variant_applies_one_more(app: App, services: Services,
                                                demo_images: Callable[[str], str]) -> None:
     database = services.create_database()
     env = {"DATABASE_URL": services.database_url(database)}
-    assert app.oneshot("migrate", env=env).returncode == 0
-    new = app.oneshot("migrate", image=demo_images("newmigration"), env=env)
+    assert app.run_once("migrate", env=env).returncode == 0
+    new = app.run_once("migrate", image=demo_images("newmigration"), env=env)
     assert new.returncode == 0, new.stdout + new.stderr
     assert "Applying notes.0003_note_pinned... OK" in new.stdout
     assert services.psql("SELECT count(*) FROM django_migrations WHERE app = 'notes'", database) == "3"
     # A rollback to the previous release still writes notes (the new column has a DB default).
-    old = app.oneshot("shell", "-c", "from notes.models import Note; Note.objects.create(title='after rollback')",
+    old = app.run_once("shell", "-c", "from notes.models import Note; Note.objects.create(title='after rollback')",
                       env=env)
     assert old.returncode == 0, old.stdout + old.stderr
     assert services.psql("SELECT pinned FROM notes_note WHERE title = 'after rollback'", database) == "f"

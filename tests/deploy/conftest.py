@@ -3,14 +3,17 @@ read the release files and watch what the nginx front serves."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
+import yaml
 
 import lab_helpers
 from loadgen import LoadGenerator, front_address
@@ -37,12 +40,54 @@ class Run:
 
 
 def playbook(name: str, *args: str) -> Run:
-    proc = lab_helpers.run_playbook(f"playbooks/{name}", *args)
-    return Run(proc.returncode, proc.stdout + proc.stderr)
+    """Run a playbook at -vvv, as a CI log shows it: whatever it prints, no lab secret appears."""
+    proc = lab_helpers.run_playbook(f"playbooks/{name}", "-vvv", *args)
+    run = Run(proc.returncode, proc.stdout + proc.stderr)
+    leaked = lab_helpers.secrets_in(run.out)
+    assert not leaked, f"playbooks/{name} {' '.join(args)} printed secrets at -vvv: {leaked}"
+    return run
 
 
 def deploy(app: str, tag: str, *args: str) -> Run:
     return playbook("deploy.yml", "-e", f"app={app}", "-e", f"tag={tag}", *args)
+
+
+def with_group_vars(tmp_path, values: dict) -> list[str]:
+    """Inventory arguments: the lab's inventory, then a second source whose group_vars/all sets
+    ``values`` (what an operator puts in group_vars, not on the command line)."""
+    overlay = tmp_path / "overlay"
+    (overlay / "group_vars").mkdir(parents=True)
+    (overlay / "group_vars" / "all.yml").write_text(yaml.safe_dump(values))
+    (overlay / "hosts.yml").write_text("all: {}\n")
+    return ["-i", str(lab_helpers.INVENTORY), "-i", str(overlay / "hosts.yml")]
+
+
+_APP_HOST_STATE = """
+for app in demo solo; do for f in TAG REVERT HISTORY.json SLOT slots/a.env slots/b.env; do
+  echo "== $app/$f"; cat "/var/www/$app/$f" 2>/dev/null; done; done
+echo "== containers"; docker ps -a --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' | grep -E ' (demo|solo)-' | sort; true
+"""
+_FRONT_STATE = """
+for f in /etc/nginx/dockyard/*/upstream.d/*.conf /var/lib/dockyard/locks/*; do
+  [ -e "$f" ] && { echo "== $f"; cat "$f"; }; done; true
+"""
+
+
+def lab_state() -> dict[str, str]:
+    """What a run must not change when it refuses its input: the apps' release files and slots,
+    their containers on the app hosts, the front's upstream files and the deploy locks (not other
+    containers: the integration tests run theirs on web1 and worker1 beside the deploy tests)."""
+    hosts = {"web1": _APP_HOST_STATE, "web2": _APP_HOST_STATE, "worker1": _APP_HOST_STATE, "lb1": _FRONT_STATE}
+    with ThreadPoolExecutor(len(hosts)) as pool:
+        found = pool.map(lambda item: (item[0], lab_helpers.host_run(item[0], "sh", "-c", item[1]).stdout),
+                         hosts.items())
+    return dict(found)
+
+
+def dumps_of(app: str) -> list[str]:
+    """The database dumps of an app on db1, oldest first."""
+    out = lab_helpers.host_run("db1", "find", f"/var/backups/postgresql/{app}", "-name", "*.dump", check=False).stdout
+    return sorted(out.split())
 
 
 def release_files(host: str, app: str) -> tuple[str | None, str | None]:
@@ -75,13 +120,23 @@ def load_for(app: str) -> LoadGenerator:
 @pytest.fixture(scope="session")
 def provisioned(lab: None) -> None:
     """The lab provisioned by playbooks/site.yml (idempotent: quick when it already is), with
-    no deploy lock left by an earlier test run that was interrupted (a session owns the lab)."""
-    run = playbook("site.yml")
-    assert run.rc == 0, run.out[-4000:]
-    for app in APPS:
-        stale = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock",
-                                       {"app": app, "state": "released", "force": True})
-        assert not stale["failed"], stale.get("msg")
+    no deploy lock left by an earlier test run that was interrupted (a session owns the lab).
+    Not while another deploy test file runs (see lab_turn)."""
+    with lab_helpers.exclusive("deploy-tests"):
+        run = playbook("site.yml")
+        assert run.rc == 0, run.out[-4000:]
+        for app in APPS:
+            stale = lab_helpers.run_module("lb1", "dockyard.django.deploy_lock",
+                                           {"app": app, "state": "released", "force": True})
+            assert not stale["failed"], stale.get("msg")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def lab_turn() -> Iterator[None]:
+    """The deploy test files take turns on the lab: pytest-xdist runs files side by side, and
+    two files provisioning and deploying at once would change what the other measures."""
+    with lab_helpers.exclusive("deploy-tests"):
+        yield
 
 
 @dataclass
@@ -96,15 +151,25 @@ class Images:
 
 @pytest.fixture(scope="session")
 def images(provisioned: None) -> Images:
-    images = Images(prefix=time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4])
-    builds = [("r1", "normal"), ("r2", "normal"), ("r3", "normal"), ("unhealthy", "unhealthy"),
-              ("badmig", "badmigration"), ("newmig", "newmigration")]
-    for name, variant in builds:
-        proc = subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"),
-                               images.tag(name), variant], text=True, capture_output=True, timeout=1200,
-                              check=False)
-        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return images
+    """Built and pushed once per test run: pytest-xdist's workers share one set (the first
+    worker to get here builds it, the others read its prefix)."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)
+    record = lab_helpers.STATE / f"images-{run_id}"
+    with lab_helpers.exclusive("images"):
+        if record.exists():
+            return Images(prefix=record.read_text().strip())
+        images = Images(prefix=time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4])
+        builds = [("r1", "normal"), ("r2", "normal"), ("r3", "normal"), ("unhealthy", "unhealthy"),
+                  ("badmig", "badmigration"), ("newmig", "newmigration")]
+        for name, variant in builds:
+            proc = subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"),
+                                   images.tag(name), variant], text=True, capture_output=True, timeout=1200,
+                                  check=False)
+            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        for old in lab_helpers.STATE.glob("images-*"):
+            old.unlink()
+        record.write_text(images.prefix)
+        return images
 
 
 def runs_everywhere(app: str, tag: str) -> bool:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import lab_helpers
-from conftest import APPS, Images, deploy, load_for, lock_of, playbook, release_files, serving
+from conftest import APPS, Images, deploy, dumps_of, load_for, lock_of, playbook, release_files, serving, with_group_vars
 
 pytestmark = pytest.mark.lab
 
@@ -44,6 +44,8 @@ def test_rolling_deploy_fails_no_request(deployed: str, images: Images) -> None:
     with load_for("demo") as load:
         run = deploy("demo", new)
     assert run.rc == 0, run.out[-4000:]
+    # The pre-migration dump (deploy_backup defaults to true).
+    assert any(name.endswith(f"-pre-{new}.dump") for name in dumps_of("demo")), dumps_of("demo")
     assert_no_failed_requests(load, {deployed, new})
     assert new in load.releases()
     assert serving("demo") == {new}
@@ -81,11 +83,16 @@ def test_rollback_to_revert_without_pulling(images: Images) -> None:
         assert f"ok: [{host}]" in run.out.split("TASK [dockyard.django.deploy : Pull")[1].split("TASK [")[0]
 
 
-def test_single_web_host_app_fails_no_request(deployed: str, images: Images) -> None:
+def test_single_web_host_app_fails_no_request(deployed: str, images: Images, tmp_path) -> None:
     new = images.tag("r2")
+    dumps = dumps_of("solo")
     with load_for("solo") as load:
-        run = deploy("solo", new)
+        # deploy_backup: false in group_vars skips the pre-migration dump.
+        run = deploy("solo", new, *with_group_vars(tmp_path, {"deploy_backup": False}))
     assert run.rc == 0, run.out[-4000:]
+    assert dumps_of("solo") == dumps, "deploy_backup: false in group_vars still took a dump"
+    backup_play = run.out.split("PLAY [Deploy | backup]")[1].split("PLAY [")[0]
+    assert "skipping: no hosts matched" in backup_play, backup_play
     assert_no_failed_requests(load, {deployed, new})
     assert serving("solo") == {new}
     # demo shares web2 and worker1 and was not touched.
@@ -97,7 +104,7 @@ def test_unhealthy_release_is_rolled_back(deployed: str, images: Images) -> None
     with load_for("demo") as load:
         run = deploy("demo", images.tag("unhealthy"))
     assert run.rc != 0
-    assert "web1 at step 'switch web'" in run.out and "did not become healthy" in run.out, run.out[-3000:]
+    assert "web1 at phase 'switch'" in run.out and "did not become healthy" in run.out, run.out[-3000:]
     assert_no_failed_requests(load, {deployed})
     assert_release("demo", *before)
     assert lock_of("demo") is None
@@ -114,7 +121,7 @@ def test_failure_after_a_host_switched_rolls_it_back(deployed: str, images: Imag
         with load_for("demo") as load:
             run = deploy("demo", images.tag("r3"))
         assert run.rc != 0
-        assert "web2 at step 'switch web'" in run.out, run.out[-3000:]
+        assert "web2 at phase 'switch'" in run.out, run.out[-3000:]
         assert images.tag("r3") in load.releases(), "web1 never switched: the test did not test a rollback"
         assert_no_failed_requests(load, {deployed, images.tag("r3")})
         assert serving("demo") == {deployed}
@@ -128,7 +135,7 @@ def test_migration_failure_switches_nothing(deployed: str, images: Images) -> No
     with load_for("demo") as load:
         run = deploy("demo", images.tag("badmig"))
     assert run.rc != 0
-    assert "at step 'one-shot tasks'" in run.out, run.out[-3000:]
+    assert "at phase 'manage'" in run.out, run.out[-3000:]
     assert_no_failed_requests(load, {deployed})
     assert_release("demo", *before)
     assert lock_of("demo") is None
@@ -210,7 +217,7 @@ def test_host_dying_mid_deploy_rolls_back_and_a_rerun_converges(deployed: str, i
     run = result["run"]
     try:
         assert run.rc != 0
-        assert "web2 at step" in run.out, run.out[-3000:]
+        assert "web2 at phase" in run.out, run.out[-3000:]
         assert serving("demo") == {deployed}
         assert release_files("web1", "demo")[0] == deployed
         assert lock_of("demo") is None

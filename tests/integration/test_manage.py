@@ -157,7 +157,7 @@ def test_collectstatic_copies_once(app: App, images: Images) -> None:
 def test_non_zero_exit_fails_with_rc(app: App) -> None:
     result = task(app, argv=["fail", "--code", "3"])
     assert result["failed"] and result["rc"] == 3
-    assert "rc 3" in result["msg"] and "failing on purpose" in result["msg"]
+    assert "(exit 3)" in result["msg"] and "failing on purpose" in result["msg"]
     assert "********" in result["msg"] and "********" in result["stderr"]
 
 

@@ -2,7 +2,7 @@
 
 - gunicorn (verb `run`): GET http://127.0.0.1:8000/healthz answers 200;
 - Celery worker or beat: the broker answers a Redis PING (they have no HTTP port);
-- anything else (one-shot tasks, shells): healthy while it runs.
+- anything else (manage commands, shells): healthy while it runs.
 Exit 0 healthy, 1 unhealthy (Docker's convention). Standard library only, except redis.
 """
 

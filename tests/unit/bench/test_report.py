@@ -16,11 +16,11 @@ TIMELINE = {
          "start": 101.0, "end": 104.0, "status": "changed"},
         {"host": "web2", "where": "web2", "play": "Deploy | pull", "task": "Pull", "action": "dockyard.django.image",
          "start": 101.5, "end": 105.0, "status": "changed"},
-        {"host": "web1", "where": "web1", "play": "Deploy | one-shot tasks", "task": "Skip",
+        {"host": "web1", "where": "web1", "play": "Deploy | manage", "task": "Skip",
          "action": "ansible.builtin.debug", "start": 105.0, "end": 105.1, "status": "skipped"},
-        {"host": "web1", "where": "web1", "play": "Deploy | switch web hosts", "task": "Stage",
+        {"host": "web1", "where": "web1", "play": "Deploy | switch", "task": "Stage",
          "action": "dockyard.django.web_slot", "start": 106.0, "end": 108.0, "status": "changed"},
-        {"host": "web1", "where": "lb1", "play": "Deploy | switch web hosts", "task": "Upstream",
+        {"host": "web1", "where": "lb1", "play": "Deploy | switch", "task": "Upstream",
          "action": "ansible.builtin.template", "start": 108.0, "end": 109.0, "status": "changed"},
     ]
 }
@@ -36,7 +36,7 @@ def test_timeline_steps_name_phases_and_docker_work() -> None:
 def test_baseline_log_steps() -> None:
     text = "web1\tpull\t10.0\t12.5\t0\nweb1\trecord\t12.5\t12.6\t0\nweb1\tcompress\t13\t14\t0\n\n"
     steps = report.steps_from_baseline_log(text)
-    assert [(s.phase, s.docker) for s in steps] == [("pull", True), ("record", False), ("migrate", True)]
+    assert [(s.phase, s.docker) for s in steps] == [("pull", True), ("record", False), ("manage", True)]
     assert steps[0].end - steps[0].start == 2.5
 
 

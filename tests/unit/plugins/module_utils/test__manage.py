@@ -229,7 +229,9 @@ def test_plan_argv_keeps_target_and_options() -> None:
 
 
 @pytest.mark.parametrize("argv, kind", [(["migrate"], "migrate"), (["collectstatic", "--noinput"], "collectstatic"),
-                                        (["check", "--deploy"], "other"), (["showmigrations", "migrate"], "other")])
+                                        (["check", "--deploy"], "read-only"), (["showmigrations", "migrate"], "read-only"),
+                                        (["migrate", "--plan"], "read-only"), (["migrate", "notes", "--check"], "read-only"),
+                                        (["compress"], "other"), (["createsuperuser", "--noinput"], "other"), ([], "other")])
 def test_command_kind(argv: list[str], kind: str) -> None:
     assert command_kind(argv) == kind
 
@@ -280,3 +282,10 @@ def test_dockyard_keys_are_not_masked() -> None:
     from ansible_collections.dockyard.django.plugins.module_utils._manage import secret_values
     values = secret_values({"DOCKYARD_IMAGE": "registry:5000/demo", "SECRET_KEY": "s3cret-value"})
     assert values == ["s3cret-value"]
+
+
+def test_url_passwords_are_secrets_on_their_own() -> None:
+    env = {"DATABASE_URL": "postgres://shop:p%40ssw0rd-long@db1:5432/shop", "DEBUG": "false"}
+    secrets = secret_values(env)
+    assert "p%40ssw0rd-long" in secrets and "p@ssw0rd-long" in secrets
+    assert redact("'PASSWORD': 'p@ssw0rd-long'", secrets) == "'PASSWORD': '********'"

@@ -248,7 +248,18 @@ def test_pull_never_fails_on_missing_image(engine: FakeEngine, app_files: dict[s
 
 def test_other_commands_follow_changes(engine: FakeEngine, app_files: dict[str, str]) -> None:
     assert run(args(app_files, argv=["compress"]))["changed"]
-    assert not run(args(app_files, argv=["check", "--deploy"], changes=False))["changed"]
+    assert not run(args(app_files, argv=["compress"], changes=False))["changed"]
+
+
+def test_read_only_commands_never_change(engine: FakeEngine, app_files: dict[str, str]) -> None:
+    assert not run(args(app_files, argv=["check", "--deploy"]))["changed"]
+    engine.stdout = "Planned operations:\nnotes.0003_x\n    Add field x\n"
+    assert not run(args(app_files, argv=["migrate", "--plan"]))["changed"]
+
+
+def test_check_mode_runs_django_read_only_commands(engine: FakeEngine, app_files: dict[str, str]) -> None:
+    result = run(args(app_files, argv=["showmigrations"], _ansible_check_mode=True))
+    assert not result["changed"] and result["rc"] == 0 and not result.get("skipped") and engine.created
 
 
 def test_custom_manage_prefix(engine: FakeEngine, app_files: dict[str, str]) -> None:
@@ -269,7 +280,7 @@ def test_nonzero_exit_fails_with_rc_and_masked_stderr(engine: FakeEngine, app_fi
     engine.stderr = f"Traceback (most recent call last):\n  ...\nRuntimeError: bad key {SECRET}\n"
     result = run(args(app_files, argv=["fail"]))
     assert result["failed"] and result["rc"] == 3
-    assert "rc 3" in result["msg"] and "RuntimeError" in result["msg"]
+    assert result["msg"] == "manage.py fail failed (exit 3): RuntimeError: bad key ********"
     assert SECRET not in repr(result)
     assert "********" in result["msg"] and "********" in result["stderr"]
     assert not engine.containers
