@@ -134,7 +134,7 @@ class App:
         return args
 
     def run_once(self, *argv: str, image: str | None = None, env: dict[str, str] | None = None,
-                timeout: float = 180) -> subprocess.CompletedProcess[str]:
+                 timeout: float = 180) -> subprocess.CompletedProcess[str]:
         """`docker run --rm` a verb (migrate, manage ..., shell -c ...); never raises on its exit code."""
         return docker("run", "--rm", "--network", self.network, *self.env_args(env), image or self.image, *argv,
                       check=False, timeout=timeout)

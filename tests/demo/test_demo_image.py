@@ -174,6 +174,6 @@ def test_newmigration_variant_applies_one_more(app: App, services: Services,
     assert services.psql("SELECT count(*) FROM django_migrations WHERE app = 'notes'", database) == "3"
     # A rollback to the previous release still writes notes (the new column has a DB default).
     old = app.run_once("shell", "-c", "from notes.models import Note; Note.objects.create(title='after rollback')",
-                      env=env)
+                       env=env)
     assert old.returncode == 0, old.stdout + old.stderr
     assert services.psql("SELECT pinned FROM notes_note WHERE title = 'after rollback'", database) == "f"
