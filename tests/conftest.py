@@ -1,9 +1,12 @@
-"""Fixtures shared by every test that needs the lab."""
+"""The collection importable from a plain checkout, and fixtures shared by every test that needs the lab."""
 
 from __future__ import annotations
 
+import importlib
+import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -19,9 +22,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = item.path.relative_to(lab_helpers.REPO / "tests")
         if path.parts[0] == "unit":
             continue
-        deploys = path.parts[0] == "deploy" or "provisioned" in item.fixturenames
+        deploys = path.parts[0] in ("deploy", "tls") or "provisioned" in item.fixturenames
         group = "deploy" if deploys else str(path)
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _link_the_collection() -> None:
+    """Make ``ansible_collections.dockyard.django`` importable, as `make collection` does.
+
+    pytest.ini puts .collections on the Python path; the checkout is the collection, linked there
+    as ansible_collections/dockyard/django (gitignored), so `pytest tests/unit` works without make.
+    """
+    link = Path(__file__).resolve().parent.parent / ".collections" / "ansible_collections" / "dockyard" / "django"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink():  # a dangling link from a moved checkout
+            link.unlink()
+        os.symlink("../../..", link)
+        importlib.invalidate_caches()  # the path entry was missing when Python first looked
+
+
+_link_the_collection()
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +52,7 @@ def lab() -> None:
         pytest.fail("the lab is not up: lab/inventory.yml is missing (run `make lab`)")
     for host in ("lb1", "db1", "web1", "web2", "worker1", "registry"):
         state = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", lab_helpers.container(host)],
-                               text=True, capture_output=True)
+                               text=True, capture_output=True, check=False)
         if state.stdout.strip() != "true":
             pytest.fail(f"lab host {host} is not running (run `make lab`)")
 

@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -23,7 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 LAB = REPO / "lab"
 STATE = LAB / ".state"
 INVENTORY = LAB / "inventory.yml"
-VENV_BIN = REPO / ".venv" / "bin"
+# The toolchain running the tests (.venv, or .venv-core221 for the newest ansible-core): its
+# ansible, ansible-playbook and ansible-galaxy are the ones under test.
+VENV_BIN = Path(sys.executable).parent
 
 # As lab/vars/lab.yml names them.
 PREFIX = os.environ.get("LAB_PREFIX", "dockyard-lab")
@@ -158,7 +161,8 @@ def run_module(host: str, module: str, args: dict[str, Any] | None = None, *, ch
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), text=True, capture_output=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), text=True, capture_output=True, timeout=timeout,
+                          check=False)
     try:
         out = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:  # pragma: no cover - shown when ansible itself broke
@@ -174,7 +178,7 @@ def run_playbook(playbook: str | Path, *args: str, timeout: float = 1800) -> sub
     env = ansible_env()
     env.pop("ANSIBLE_STDOUT_CALLBACK")
     cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook), *args]
-    return subprocess.run(cmd, cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=REPO, env=env, text=True, capture_output=True, timeout=timeout, check=False)
 
 
 def ensure_docker_engine(host: str) -> str:

@@ -127,7 +127,7 @@ class _Bounded:
 
     def start(self) -> "_Bounded":
         self._deadline = time.monotonic() + self.max_seconds
-        self._threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(self.workers)]
+        self._threads = [threading.Thread(target=self._worker, daemon=True) for _worker in range(self.workers)]
         for thread in self._threads:
             thread.start()
         return self

@@ -26,9 +26,9 @@ PREFIX=${LAB_PREFIX:-dockyard-lab}
 LOG=${TIMING_LOG:-/dev/null}
 DIR=/var/www/$APP
 # Every host of the app, once, web hosts first.
-read -r -a ALL <<< "$(printf '%s\n' $WEB_HOSTS $WORKER_HOSTS | awk '!seen[$0]++' | xargs)"
 read -r -a WEB <<< "$WEB_HOSTS"
 read -r -a WORKERS <<< "$WORKER_HOSTS"
+read -r -a ALL <<< "$(printf '%s\n' "${WEB[@]}" "${WORKERS[@]}" | awk '!seen[$0]++' | xargs)"
 
 on() { local host=$1; shift; docker exec "$PREFIX-$host" "$@"; }
 

@@ -193,7 +193,7 @@ def migrate_changed(stdout: str) -> bool:
 def parse_plan(stdout: str) -> list[str]:
     """Return the migrations `migrate --plan` lists, in order ('app.name')."""
     text = strip_ansi(stdout)
-    _, found, body = text.partition("Planned operations:")
+    _before, found, body = text.partition("Planned operations:")
     if not found:
         raise ValueError("no 'Planned operations:' in the output of migrate --plan")
     return [match.group(1) for line in body.splitlines() if (match := _PLAN_ITEM_RE.match(line))]

@@ -13,12 +13,10 @@ Private to this collection (the leading underscore): no compatibility promise.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
-
-from ansible.module_utils.basic import AnsibleModule
+from typing import Any
 
 SLOTS = ("a", "b")
 SLOT_FILE = "SLOT"
@@ -31,7 +29,7 @@ class MalformedSlotFile(ValueError):
 
 
 class SlotError(Exception):
-    """A docker operation failed; the message says which and why."""
+    """A slot could not be started or stopped; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -122,40 +120,37 @@ def describe(active: str | None, slots: dict[str, SlotState], base_port: int) ->
 
 
 class SlotReader:
-    """Reads the slots of one app on this host: the SLOT file and each slot's web container."""
+    """Reads the slots of one app on this host: the SLOT file and each slot's web container.
 
-    def __init__(self, module: AnsibleModule, directory: str, app: str, service: str) -> None:
-        self.module = module
+    ``client`` is the Engine API client (module_utils/_docker.py); reading needs no docker CLI.
+    """
+
+    def __init__(self, client: Any, directory: str, app: str, service: str) -> None:
+        self.client = client
         self.directory = directory
         self.app = app
         self.service = service
         self.slot_path = os.path.join(directory, SLOT_FILE)
-        self.docker_bin = module.get_bin_path("docker", required=True)
-
-    def docker(self, *argv: str, check: bool = True) -> tuple[int, str, str]:
-        rc, out, err = self.module.run_command([self.docker_bin, *argv])
-        if check and rc != 0:
-            raise SlotError(f"docker {argv[0]} failed (rc={rc}): {err.strip()[-500:]}")
-        return rc, out, err
 
     def project(self, slot: str) -> str:
         return f"{self.app}-{slot}"
 
     def container_of(self, slot: str) -> str | None:
-        _rc, out, _err = self.docker(
-            "ps", "--all", "--quiet", "--no-trunc",
-            "--filter", f"label=com.docker.compose.project={self.project(slot)}",
-            "--filter", f"label=com.docker.compose.service={self.service}",
-        )
-        ids = out.split()
-        return ids[0] if ids else None
+        """The slot's web container (the newest, should there be several), running or not."""
+        found = self.client.containers(all=True, filters={"label": [
+            f"com.docker.compose.project={self.project(slot)}",
+            f"com.docker.compose.service={self.service}",
+        ]})
+        return found[0]["Id"] if found else None
+
+    def inspect(self, container: str) -> dict[str, Any]:
+        return self.client.inspect_container(container)
 
     def read_slot(self, slot: str) -> SlotState:
         container = self.container_of(slot)
         if container is None:
             return SlotState()
-        _rc, out, _err = self.docker("inspect", "--type", "container", container)
-        info = json.loads(out)[0]
+        info = self.inspect(container)
         health = (info["State"].get("Health") or {}).get("Status")
         return SlotState(exists=True, running=bool(info["State"]["Running"]), health=health,
                          tag=tag_of_image(info["Config"]["Image"]))

@@ -78,7 +78,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes
 seealso:
   - module: dockyard.django.deploy_lock_info
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""
@@ -109,6 +109,23 @@ lock:
   type: dict
   sample: {app: shop, holder: alice@laptop, run_id: "20261123T130201-4242", since: "2026-11-23T13:02:01Z",
            progress: {mode: deploy, tag: build-43, phase: switch web1, phases: [{phase: pull, at: "2026-11-23T13:02:03Z"}]}}
+  contains:
+    app:
+      description: The app the lock is for.
+      type: str
+    holder:
+      description: Who holds it (the operator of the run).
+      type: str
+    run_id:
+      description: The id of the run that holds it.
+      type: str
+    since:
+      description: When it was taken (UTC, ISO 8601).
+      type: str
+    progress:
+      description: The run's journal, as O(progress) gave it, with the phases it started and when.
+      type: dict
+      returned: when the run recorded progress
 released:
   description: With O(state=released), the lock that was removed; null when there was none.
   returned: when state is released

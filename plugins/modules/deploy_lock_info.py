@@ -25,7 +25,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes.info_module
 seealso:
   - module: dockyard.django.deploy_lock
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

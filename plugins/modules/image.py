@@ -85,10 +85,12 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Pulls and removes nothing, and reports what it would do.
     details: V(present) reports the pull it would make; V(retained) reports what it would remove; V(verified) only reads.
   diff_mode:
     support: full
-    details: For V(present) and V(retained), the repository's local tags before and after.
+    description: Shows the repository's local tags before and after.
+    details: For V(present) and V(retained); V(verified) changes nothing to show.
 requirements:
   - docker (Python SDK) >= 5.0
 notes:
@@ -98,7 +100,7 @@ notes:
 extends_documentation_fragment:
   - dockyard.django.app.root
   - dockyard.django.attributes
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""
@@ -172,12 +174,24 @@ protected:
 """
 
 import os
-import traceback
 from typing import Any
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockyard.django.plugins.module_utils._app import DEFAULT_ROOT
+from ansible_collections.dockyard.django.plugins.module_utils._docker import (
+    APIError,
+    DockerException,
+    EngineError,
+    ImageNotFound,
+    NotFound,
+    RequestException,
+    connect,
+    docker_auth,
+    engine_error,
+    engine_failure,
+    pull,
+)
 from ansible_collections.dockyard.django.plugins.module_utils._image import (
     RETRYABLE,
     LocalTag,
@@ -201,32 +215,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
     check_tag,
 )
 
-try:
-    import docker
-    from docker import auth as docker_auth
-    from docker.errors import APIError, DockerException, ImageNotFound, NotFound
-    from requests.exceptions import RequestException
-except ImportError:
-    DOCKER_IMPORT_ERROR: str | None = traceback.format_exc()
-    docker = None
-else:
-    DOCKER_IMPORT_ERROR = None
-
 RELEASE_FILES = ("TAG", "REVERT")
-
-
-class RegistryError(Exception):
-    """A registry failure seen through the daemon: an HTTP status and the daemon's words."""
-
-    def __init__(self, status: int | None, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def make_client() -> Any:
-    """The low-level Engine API client, configured like the docker CLI (DOCKER_HOST, ...)."""
-    return docker.from_env(version="auto").api
 
 
 def validate(params: dict[str, Any]) -> None:
@@ -247,14 +236,6 @@ def validate(params: dict[str, Any]) -> None:
         check_tag(tag, f"protect[{index}]")
     if params["app"] is not None:
         check_app(params["app"])
-
-
-def api_error(exc: Exception) -> RegistryError:
-    """Turn an SDK error into a RegistryError carrying the daemon's own explanation."""
-    response = getattr(exc, "response", None)
-    status = getattr(response, "status_code", None)
-    explanation = getattr(exc, "explanation", None)
-    return RegistryError(status, str(explanation or exc))
 
 
 class ImageTags:
@@ -351,7 +332,7 @@ class ImageTags:
             return with_retries(action, delays, self._retryable)
         except RetriesExhausted as exc:
             error = exc.error
-            if not isinstance(error, RegistryError):
+            if not isinstance(error, EngineError):
                 raise error from None
             kind = classify_error(error.status, error.message)
             msg = describe_error(kind, self.repository, self.tag or "", error.message)
@@ -359,25 +340,16 @@ class ImageTags:
 
     @staticmethod
     def _retryable(exc: BaseException) -> bool:
-        return isinstance(exc, RegistryError) and classify_error(exc.status, exc.message) in RETRYABLE
+        return isinstance(exc, EngineError) and classify_error(exc.status, exc.message) in RETRYABLE
 
     def _pull_once(self) -> None:
-        try:
-            stream = self.client.pull(self.repository, tag=self.tag, stream=True, decode=True,
-                                      auth_config=self.auth_config)
-            for event in stream:
-                # A pull that fails half way still answers 200; the error is in the stream.
-                if isinstance(event, dict) and event.get("error"):
-                    detail = event.get("errorDetail") or {}
-                    raise RegistryError(detail.get("code"), str(event["error"]))
-        except APIError as exc:
-            raise api_error(exc) from exc
+        pull(self.client, self.repository, self.tag or "", self.auth_config)
 
     def _distribution_once(self) -> dict[str, Any]:
         try:
             return self.client.inspect_distribution(f"{self.repository}:{self.tag}", auth_config=self.auth_config)
         except APIError as exc:
-            raise api_error(exc) from exc
+            raise engine_error(exc) from exc
 
     # -- states --------------------------------------------------------------------------
 
@@ -439,7 +411,7 @@ class ImageTags:
         except (ImageNotFound, NotFound):
             pass
         except APIError as exc:
-            self.module.fail_json(msg=f"cannot remove {reference}: {api_error(exc).message}")
+            self.module.fail_json(msg=f"cannot remove {reference}: {engine_error(exc).message}")
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -453,13 +425,7 @@ class ImageTags:
 
 
 def run(module: AnsibleModule) -> dict[str, Any]:
-    if DOCKER_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-    try:
-        client = make_client()
-    except DockerException as exc:
-        module.fail_json(msg=f"cannot reach the Docker engine: {exc}")
-    tags = ImageTags(module, client)
+    tags = ImageTags(module, connect(module))
     state = module.params["state"]
     try:
         if state == "present":
@@ -467,10 +433,8 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         if state == "verified":
             return tags.verified()
         return tags.retained()
-    except APIError as exc:
-        module.fail_json(msg=f"Docker engine error: {api_error(exc).message}")
     except (DockerException, RequestException) as exc:
-        module.fail_json(msg=f"Docker engine error: {type(exc).__name__}: {exc}")
+        module.fail_json(msg=engine_failure(exc))
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ description:
   - The variables of the app's env file O(env_file) are read by the module and passed to the
     container through the Docker Engine API; their values never appear in the result or in a
     failure message (see O(env_file)).
-  - Talks to the local Docker Engine through the Docker SDK for Python, not the docker CLI.
+  - Talks to the local Docker Engine through its API (the Docker SDK for Python), not the docker CLI.
   - C(changed) is honest for the commands whose output tells it - C(migrate) is not changed
     when Django says C(No migrations to apply.), C(collectstatic) is not changed when it
     reports C(0 static files copied) - and for Django's read-only commands, never changed - C(check),
@@ -117,6 +117,7 @@ options:
 attributes:
   check_mode:
     support: partial
+    description: Runs only what cannot change anything, and asks Django what the rest would do.
     details:
       - C(migrate) runs C(migrate --plan) instead, applies nothing and returns the migrations it
         would apply as RV(pending); C(changed) is true when there are some.
@@ -127,6 +128,7 @@ attributes:
       - The image is pulled when missing, since Django itself must be asked what it would do.
   diff_mode:
     support: none
+    description: A command's effect is not a before and after of files; RV(stdout) and RV(applied) show it.
 requirements:
   - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
   - A running Docker Engine on the managed host.
@@ -134,7 +136,7 @@ extends_documentation_fragment:
   - dockyard.django.app
   - dockyard.django.app.root
   - dockyard.django.attributes
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 notes:
   - The container is removed even when the module is interrupted, except by SIGKILL; find
     leftovers with C(docker ps -a --filter label=dockyard.django.task=<app>).
@@ -232,14 +234,25 @@ skipped:
 
 import signal
 import time
-import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._docker import (
+    DockerException,
+    EngineError,
+    ImageNotFound,
+    NotFound,
+    ReadTimeout,
+    RequestException,
+    RequestsConnectionError,
+    connect,
+    engine_failure,
+    pull,
+)
 from ansible_collections.dockyard.django.plugins.module_utils._manage import (
     build_cmd,
     check_argv,
@@ -264,24 +277,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
     check_tag,
 )
 
-DOCKER_IMPORT_ERROR: str | None
-try:
-    import docker
-    from docker.errors import DockerException, ImageNotFound, NotFound
-    from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import ReadTimeout
-except ImportError:
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-else:
-    DOCKER_IMPORT_ERROR = None
-
 LABEL = "dockyard.django.task"
 INTERRUPTING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-def docker_client() -> Any:
-    """The Engine client; a function so unit tests can replace it."""
-    return docker.from_env()
 
 
 class TaskError(Exception):
@@ -414,16 +411,16 @@ class DjangoTask:
     def ensure_image(self, client: Any) -> None:
         if self.pull == "always" or (self.pull == "missing" and not self._has_image(client)):
             try:
-                client.images.pull(self.image, tag=self.tag)
-            except DockerException as exc:
+                pull(client, self.image, self.tag)
+            except (EngineError, DockerException) as exc:
                 raise TaskError(f"could not pull {self.ref}: {exc}", tag=self.tag) from exc
         elif self.pull == "never" and not self._has_image(client):
             raise TaskError(f"image {self.ref} is not on this host and pull=never", tag=self.tag)
 
     def _has_image(self, client: Any) -> bool:
         try:
-            client.images.get(self.ref)
-        except ImageNotFound:
+            client.inspect_image(self.ref)
+        except (ImageNotFound, NotFound):
             return False
         return True
 
@@ -433,15 +430,16 @@ class DjangoTask:
         previous = {signum: signal.signal(signum, _raise_interrupted) for signum in INTERRUPTING_SIGNALS}
         started = time.monotonic()
         try:
-            container = client.containers.create(
+            host_config = client.create_host_config(network_mode=self.network, binds=self.volumes)
+            container = client.create_container(
                 self.ref, command=cmd, name=name, labels={LABEL: self.app}, environment=self.env,
-                network_mode=self.network, volumes=self.volumes, user=self.user, detach=True,
-            )
-            container.start()
-            rc, timed_out = self._wait(container)
+                user=self.user, host_config=host_config, detach=True,
+            )["Id"]
+            client.start(container)
+            rc, timed_out = self._wait(client, container)
             duration = round(time.monotonic() - started, 3)
-            stdout = _decode(container.logs(stdout=True, stderr=False))
-            stderr = _decode(container.logs(stdout=False, stderr=True))
+            stdout = _decode(client.logs(container, stdout=True, stderr=False))
+            stderr = _decode(client.logs(container, stdout=False, stderr=True))
             return Outcome(rc=rc, stdout=stdout, stderr=stderr, duration=duration, timed_out=timed_out)
         except DockerException as exc:
             raise TaskError(f"could not run {self.ref}: {exc}", tag=self.tag) from exc
@@ -455,14 +453,14 @@ class DjangoTask:
                 for signum, handler in previous.items():
                     signal.signal(signum, handler)
 
-    def _wait(self, container: Any) -> tuple[int, bool]:
+    def _wait(self, client: Any, container: str) -> tuple[int, bool]:
         """(exit status, timed out). The Engine's wait call blocks until exit: its read timeout is ours."""
         try:
-            status = container.wait(timeout=self.timeout)
+            status = client.wait(container, timeout=self.timeout)
         except (ReadTimeout, RequestsConnectionError):
-            container.reload()
-            if container.status != "running":  # it ended as the timeout hit: not a timeout
-                return int(container.attrs["State"]["ExitCode"]), False
+            state = client.inspect_container(container)["State"]
+            if state.get("Status") != "running":  # it ended as the timeout hit: not a timeout
+                return int(state.get("ExitCode", -1)), False
             return -1, True
         return int(status.get("StatusCode", -1)), False
 
@@ -470,7 +468,7 @@ class DjangoTask:
 def remove_container(client: Any, name: str) -> None:
     """Kill and remove by name: works even when the create call was interrupted mid-way."""
     try:
-        client.api.remove_container(name, force=True, v=True)
+        client.remove_container(name, force=True, v=True)
     except NotFound:
         pass
 
@@ -531,13 +529,7 @@ def main() -> None:
 
     if module.check_mode and task.check_mode_argv() is None:
         module.exit_json(**redact_all(task.execute(None, check_mode=True), task.secrets))
-    if DOCKER_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-
-    try:
-        client = docker_client()
-    except DockerException as exc:
-        module.fail_json(msg=f"cannot reach the Docker Engine: {exc}")
+    client = connect(module)
     try:
         result = task.execute(client, module.check_mode)
     except TaskError as exc:
@@ -546,6 +538,8 @@ def main() -> None:
         module.fail_json(msg=f"interrupted by signal {signal.Signals(exc.signum).name}: "
                              "the task's container was removed",
                          **redact_all(task.base_result(task.argv), task.secrets))
+    except (DockerException, RequestException) as exc:
+        module.fail_json(msg=redact(engine_failure(exc), task.secrets))
     finally:
         client.close()
     module.exit_json(**redact_all(result, task.secrets))

@@ -111,7 +111,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes
 seealso:
   - module: dockyard.django.release_info
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

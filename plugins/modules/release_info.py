@@ -24,7 +24,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes.info_module
 seealso:
   - module: dockyard.django.release
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

@@ -22,7 +22,8 @@ description:
   - Rolling back is the same two steps with the previous tag, which the stopped slot still has.
   - A release that does not become healthy in time fails the module, naming the tag, slot and
     health check output; its container is stopped and the serving slot is left as it was.
-  - Uses the C(docker) CLI and its Compose v2 plugin (Compose has no Engine API).
+  - Reads and stops containers through the Docker Engine API (the Docker SDK for Python), and
+    starts a slot with the C(docker) CLI's Compose v2 plugin, since Compose has no Engine API.
 options:
   state:
     description:
@@ -65,14 +66,15 @@ attributes:
     support: full
     description: Shows the active slot and what runs in each slot before and after.
 requirements:
-  - Docker CLI with the Compose v2 plugin on the host
+  - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
+  - Docker CLI with the Compose v2 plugin on the host.
 extends_documentation_fragment:
   - dockyard.django.app
   - dockyard.django.app.root
   - dockyard.django.attributes
 seealso:
   - module: dockyard.django.web_slot_info
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""
@@ -121,7 +123,6 @@ slots:
   sample: {a: {exists: true, running: false, health: null, tag: build-42}, b: {exists: true, running: true, health: healthy, tag: build-43}}
 """
 
-import json
 import os
 import time
 from dataclasses import asdict, replace
@@ -130,6 +131,12 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._docker import (
+    DockerException,
+    RequestException,
+    connect,
+    engine_failure,
+)
 from ansible_collections.dockyard.django.plugins.module_utils._output import last_error_line
 from ansible_collections.dockyard.django.plugins.module_utils._release import atomic_write
 from ansible_collections.dockyard.django.plugins.module_utils._web_slot import (
@@ -171,18 +178,23 @@ def check_params(params: dict[str, Any]) -> None:
 
 
 class WebSlots(SlotReader):
-    """Reads the slots of one app on this host, decides, and starts or stops containers."""
+    """Reads the slots of one app on this host, decides, and starts or stops containers.
 
-    def __init__(self, module: AnsibleModule) -> None:
+    Containers are read and stopped through the Engine API; a slot is started with Compose
+    (the docker CLI's plugin), which has no API (module_utils/_docker.py).
+    """
+
+    def __init__(self, module: AnsibleModule, client: Any) -> None:
+        self.module = module
         self.p = module.params
-        super().__init__(module, os.path.join(self.p["root"], self.p["app"]), self.p["app"], self.p["service"])
+        super().__init__(client, os.path.join(self.p["root"], self.p["app"]), self.p["app"], self.p["service"])
 
     # Acting
 
     def _compose(self, slot: str, *argv: str) -> tuple[int, str, str]:
         env_file = os.path.join(self.directory, SLOTS_DIR, f"{slot}.env")
         return self.module.run_command([
-            self.docker_bin, "compose",
+            self.module.get_bin_path("docker", required=True), "compose",
             "--project-name", self.project(slot),
             "--project-directory", self.directory,
             "--file", os.path.join(self.directory, self.p["compose_file"]),
@@ -198,24 +210,23 @@ class WebSlots(SlotReader):
         container = self.container_of(slot)
         if container is None:
             return "no container was created"
-        _rc, out, _err = self.docker("inspect", "--type", "container", container, check=False)
         try:
-            log = (json.loads(out)[0]["State"].get("Health") or {}).get("Log") or []
-        except (ValueError, IndexError, KeyError):
-            return "unknown"
+            log = (self.inspect(container)["State"].get("Health") or {}).get("Log") or []
+        except DockerException:
+            return "unknown"  # the failure being reported matters more than this detail
         return (log[-1].get("Output") or "").strip()[-300:] if log else "no health check ran"
 
     def stop(self, slot: str) -> bool:
         container = self.container_of(slot)
         if container is None:
             return False
-        state = self.read_slot(slot)
-        if not state.running:
+        info = self.inspect(container)
+        if not info["State"]["Running"]:
             return False
         if not self.module.check_mode:
-            # docker stop honours the container's stop timeout (compose's stop_grace_period),
-            # so gunicorn finishes the requests in flight.
-            self.docker("stop", container)
+            # The container's own stop timeout (compose's stop_grace_period), so gunicorn finishes
+            # the requests in flight; given explicitly, the client waits that long for the answer.
+            self.client.stop(container, timeout=info["Config"].get("StopTimeout") or 10)
         return True
 
     def start(self, slot: str, tag: str) -> None:
@@ -303,9 +314,11 @@ def main() -> None:
     except ValidationError as exc:
         module.fail_json(msg=str(exc))
     try:
-        result = WebSlots(module).run()
+        result = WebSlots(module, connect(module)).run()
     except (SlotError, MalformedSlotFile) as exc:
         module.fail_json(msg=str(exc))
+    except (DockerException, RequestException) as exc:
+        module.fail_json(msg=engine_failure(exc))
     module.exit_json(**result)
 
 

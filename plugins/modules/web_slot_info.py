@@ -13,14 +13,14 @@ description:
   - Reads which of an app's two web slots is active (C(<root>/<app>/SLOT), as
     M(dockyard.django.web_slot) writes it) and what runs in each slot, that is whether the web
     container of the Compose project C(<app>-<slot>) exists and runs, its health and its image tag.
-  - Never starts, stops or writes anything.
+  - Never starts, stops or writes anything. Asks the Docker Engine API (the Docker SDK for Python).
 options:
   service:
     description: The compose service that serves web traffic.
     type: str
     default: web
 requirements:
-  - Docker CLI on the host
+  - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
 extends_documentation_fragment:
   - dockyard.django.app
   - dockyard.django.app.root
@@ -28,7 +28,7 @@ extends_documentation_fragment:
   - dockyard.django.attributes.info_module
 seealso:
   - module: dockyard.django.web_slot
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""
@@ -62,16 +62,18 @@ from dataclasses import asdict
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._docker import (
+    DockerException,
+    RequestException,
+    connect,
+    engine_failure,
+)
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
     check_absolute,
     check_app,
 )
-from ansible_collections.dockyard.django.plugins.module_utils._web_slot import (
-    MalformedSlotFile,
-    SlotError,
-    SlotReader,
-)
+from ansible_collections.dockyard.django.plugins.module_utils._web_slot import MalformedSlotFile, SlotReader
 
 
 def main() -> None:
@@ -84,11 +86,13 @@ def main() -> None:
         check_absolute(params["root"])
     except ValidationError as exc:
         module.fail_json(msg=str(exc))
-    reader = SlotReader(module, os.path.join(params["root"], params["app"]), params["app"], params["service"])
+    directory = os.path.join(params["root"], params["app"])
     try:
-        active, slots = reader.read()
-    except (SlotError, MalformedSlotFile) as exc:
+        active, slots = SlotReader(connect(module), directory, params["app"], params["service"]).read()
+    except MalformedSlotFile as exc:
         module.fail_json(msg=str(exc))
+    except (DockerException, RequestException) as exc:
+        module.fail_json(msg=engine_failure(exc))
     module.exit_json(changed=False, active=active, slots={name: asdict(state) for name, state in slots.items()})
 
 

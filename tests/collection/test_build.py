@@ -1,41 +1,111 @@
-"""`ansible-galaxy collection build` makes a tarball that installs and resolves."""
+"""The Galaxy artifact: the collection and nothing else, installable, and usable from where it is installed.
+
+It is built from the checkout, installed into an empty collections path, and run from there
+with no ansible.cfg, so nothing of the checkout can stand in for what the tarball lacks.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+import yaml
 
 import lab_helpers
 
+# What a user's controller needs, and all the artifact may hold at its top level.
+ALLOWED = {
+    "MANIFEST.json", "FILES.json",  # written by ansible-galaxy
+    "README.md", "COPYING", "changelogs",
+    "docs", "meta", "playbooks", "plugins", "roles",
+}
+# A production inventory's groups (README), one host each: enough for a syntax check.
+INVENTORY = {"all": {"children": {
+    "docker_hosts": {"hosts": {"web1": {}}},
+    "postgres_servers": {"hosts": {"db1": {}}},
+    "redis_servers": {"hosts": {"db1": {}}},
+    "load_balancers": {"hosts": {"lb1": {}}},
+    "shop": {"children": {"shop_web": {"hosts": {"web1": {}}}, "shop_worker": {"hosts": {"web1": {}}},
+                          "shop_beat": {"hosts": {"web1": {}}}}},
+}}}
+NAMESPACE, NAME = "dockyard", "django"
 
-def _galaxy(*argv: str, cwd: Path, home: Path) -> str:
-    # A private ANSIBLE_HOME and no ansible.cfg: only the tarball and the `ansible` package count.
-    env = dict(os.environ, ANSIBLE_HOME=str(home), ANSIBLE_CONFIG=str(home / "ansible.cfg"))
-    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
-    proc = subprocess.run([str(lab_helpers.VENV_BIN / "ansible-galaxy"), "collection", *argv],
-                          cwd=cwd, env=env, text=True, capture_output=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+
+@dataclass
+class Installed:
+    tarball: Path
+    version: str
+    path: Path  # the collections path it was installed into
+    env: dict[str, str]
+    cwd: Path
 
 
-def test_build_and_install(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def _run(binary: str, *argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(lab_helpers.VENV_BIN / binary), *argv], cwd=cwd, env=env, text=True,
+                          capture_output=True, check=False, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    tmp = tmp_path_factory.mktemp("collection")
+    home = tmp / "home"
     home.mkdir()
     (home / "ansible.cfg").write_text("[defaults]\n")
-    _galaxy("build", "--output-path", str(tmp_path), cwd=lab_helpers.REPO, home=home)
-    tarball = tmp_path / "dockyard-django-0.1.0.tar.gz"
-    names = tarfile.open(tarball).getnames()
-    assert "MANIFEST.json" in names and "meta/runtime.yml" in names
-    # Nothing of this machine's: no venv, no link, no lab state, no caches.
-    leaked = [n for n in names if n.split("/")[0] in {".venv", ".collections", ".ansible", ".cache", ".git"}
-              or n.startswith("lab/.state") or "__pycache__" in n]
-    assert not leaked, leaked[:10]
+    # A private ANSIBLE_HOME and an empty ansible.cfg: only the tarball and the `ansible` package count.
+    env = dict(os.environ, ANSIBLE_HOME=str(home), ANSIBLE_CONFIG=str(home / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    version = yaml.safe_load((lab_helpers.REPO / "galaxy.yml").read_text())["version"]
 
-    # Galaxy cannot be reached: dependencies come from the `ansible` package already installed.
-    dest = tmp_path / "installed"
-    _galaxy("install", "--no-deps", "-p", str(dest), str(tarball), cwd=tmp_path, home=home)
-    assert (dest / "ansible_collections" / "dockyard" / "django" / "MANIFEST.json").is_file()
-    listed = _galaxy("list", "dockyard.django", "-p", str(dest), cwd=tmp_path, home=home)
-    assert "0.1.0" in listed
+    built = _run("ansible-galaxy", "collection", "build", "--output-path", str(tmp), env=env, cwd=lab_helpers.REPO)
+    assert built.returncode == 0, built.stdout + built.stderr
+    tarball = tmp / f"{NAMESPACE}-{NAME}-{version}.tar.gz"
+
+    # Galaxy cannot be reached: the dependencies come from the `ansible` package already installed.
+    dest = tmp / "collections"
+    done = _run("ansible-galaxy", "collection", "install", "--no-deps", "-p", str(dest), str(tarball), env=env, cwd=tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    yield Installed(tarball=tarball, version=version, path=dest,
+                    env=dict(env, ANSIBLE_COLLECTIONS_PATH=str(dest)), cwd=tmp)
+
+
+def test_the_artifact_holds_the_collection_and_nothing_else(installed: Installed) -> None:
+    with tarfile.open(installed.tarball) as tar:
+        names = tar.getnames()
+    assert {name.split("/")[0] for name in names} == ALLOWED
+    leaked = [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert not leaked, leaked[:10]
+    assert "changelogs/fragments" not in names and "meta/execution-environment.yml" in names
+
+
+def test_it_installs_with_its_version(installed: Installed) -> None:
+    root = installed.path / "ansible_collections" / NAMESPACE / NAME
+    assert (root / "MANIFEST.json").is_file() and (root / "COPYING").is_file()
+    listed = _run("ansible-galaxy", "collection", "list", f"{NAMESPACE}.{NAME}", "-p", str(installed.path),
+                  env=installed.env, cwd=installed.cwd)
+    assert re.search(rf"{NAMESPACE}\.{NAME}\s+{re.escape(installed.version)}", listed.stdout), listed.stdout
+
+
+@pytest.mark.parametrize("playbook", sorted(p.stem for p in (lab_helpers.REPO / "playbooks").glob("*.yml")))
+def test_its_playbooks_run_from_the_installed_copy(installed: Installed, playbook: str) -> None:
+    inventory = installed.cwd / "inventory.yml"
+    inventory.write_text(yaml.safe_dump(INVENTORY))
+    proc = _run("ansible-playbook", f"{NAMESPACE}.{NAME}.{playbook}", "-i", str(inventory), "--syntax-check",
+                "-e", "app=shop", "-e", "tag=build-1", env=installed.env, cwd=installed.cwd)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[WARNING]" not in proc.stderr, proc.stderr
+
+
+def test_its_modules_document_themselves_from_the_installed_copy(installed: Installed) -> None:
+    modules = sorted(p.stem for p in (lab_helpers.REPO / "plugins" / "modules").glob("*.py"))
+    proc = _run("ansible-doc", "-t", "module", *[f"{NAMESPACE}.{NAME}.{m}" for m in modules],
+                env=installed.env, cwd=installed.cwd)
+    assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stdout + proc.stderr
+    shown = re.findall(r"^> MODULE \S+ \((\S+)\)", proc.stdout, re.M)
+    assert len(shown) == len(modules)
+    assert all(path.startswith(str(installed.path)) for path in shown), shown

@@ -54,7 +54,7 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
 def build_demo(tag: str, variant: str = "normal") -> subprocess.CompletedProcess[str]:
     """bin/build-image.sh TAG VARIANT: build demo:TAG and push it to the lab registry."""
     proc = subprocess.run([str(BUILD_SCRIPT), tag, variant], cwd=lab_helpers.REPO, text=True,
-                          capture_output=True, timeout=1200)
+                          capture_output=True, timeout=1200, check=False)
     assert proc.returncode == 0, f"build-image.sh {tag} {variant} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return proc
 
@@ -78,7 +78,7 @@ class Services:
         docker("run", "-d", "--name", self.name, "--network", network, "--network-alias", "services", image)
         wait_for("PostgreSQL to accept connections",
                  lambda: self.exec("pg_isready", "-h", "127.0.0.1", check=False).returncode == 0, timeout=60)
-        wait_for("Redis to answer PING", lambda: self.redis_ping(), timeout=60)
+        wait_for("Redis to answer PING", self.redis_ping, timeout=60)
 
     def exec(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return docker("exec", self.name, *argv, check=check)
@@ -134,7 +134,7 @@ class App:
         return args
 
     def run_once(self, *argv: str, image: str | None = None, env: dict[str, str] | None = None,
-                timeout: float = 180) -> subprocess.CompletedProcess[str]:
+                 timeout: float = 180) -> subprocess.CompletedProcess[str]:
         """`docker run --rm` a verb (migrate, manage ..., shell -c ...); never raises on its exit code."""
         return docker("run", "--rm", "--network", self.network, *self.env_args(env), image or self.image, *argv,
                       check=False, timeout=timeout)

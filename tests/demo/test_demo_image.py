@@ -16,7 +16,7 @@ pytestmark = pytest.mark.lab
 
 
 def test_healthz_ok_whatever_the_host(web: tuple[str, str]) -> None:
-    _, url = web
+    url = web[1]
     response = requests.get(f"{url}/healthz", headers={"Host": "10.9.8.7:8001"}, timeout=10)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -33,7 +33,7 @@ def test_version_names_tag_and_host(web: tuple[str, str], demo_image: str) -> No
 
 
 def test_page_uses_hashed_static_file(web: tuple[str, str], demo_image: str) -> None:
-    _, url = web
+    url = web[1]
     page = requests.get(f"{url}/", headers={"Host": "demo.test"}, timeout=10)
     assert page.status_code == 200, page.text
     assert demo_image.split(":", 1)[1] in page.text
@@ -48,18 +48,18 @@ def test_page_uses_hashed_static_file(web: tuple[str, str], demo_image: str) -> 
 
 
 def test_other_hosts_are_refused_outside_health(web: tuple[str, str]) -> None:
-    _, url = web
+    url = web[1]
     assert requests.get(f"{url}/", headers={"Host": "evil.example"}, timeout=10).status_code == 400
 
 
 def test_docker_health_status_becomes_healthy(web: tuple[str, str]) -> None:
-    name, _ = web
+    name = web[0]
     wait_for("the web container's health status to be healthy",
              lambda: state(name)["Health"]["Status"] == "healthy", timeout=60)
 
 
 def test_healthz_503_when_redis_is_down(web: tuple[str, str], services: Services) -> None:
-    _, url = web
+    url = web[1]
     services.stop_redis()
     try:
         started = time.monotonic()
@@ -174,6 +174,6 @@ def test_newmigration_variant_applies_one_more(app: App, services: Services,
     assert services.psql("SELECT count(*) FROM django_migrations WHERE app = 'notes'", database) == "3"
     # A rollback to the previous release still writes notes (the new column has a DB default).
     old = app.run_once("shell", "-c", "from notes.models import Note; Note.objects.create(title='after rollback')",
-                      env=env)
+                       env=env)
     assert old.returncode == 0, old.stdout + old.stderr
     assert services.psql("SELECT pinned FROM notes_note WHERE title = 'after rollback'", database) == "f"

@@ -68,7 +68,7 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("name", "args", "message"), BAD_INPUTS,
-                         ids=[f"{name}:{' '.join(args)[:40]}" for name, args, _ in BAD_INPUTS])
+                         ids=[f"{name}:{' '.join(args)[:40]}" for name, args, _message in BAD_INPUTS])
 def test_bad_input_is_refused_and_changes_nothing(deployed: str, images: Images, name: str, args: list[str],
                                                   message: str) -> None:
     args = [arg.replace("{r1}", images.tag("r1")).replace("{r2}", images.tag("r2")) for arg in args]

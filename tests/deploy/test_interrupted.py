@@ -79,7 +79,7 @@ def assert_converged(app: str, tag: str) -> None:
         assert f":{port} " in upstream and " down" not in upstream, (host, upstream)
     workers = [entry for host in APPS[app]["worker"] for entry in containers(host, app)]
     beats = [entry for entry in workers if entry[0] == "beat" and entry[2] == "running"]
-    assert [tag for _, tag, _ in beats] == [tag], workers
+    assert [entry[1] for entry in beats] == [tag], workers
     assert all(entry[1] == tag for entry in workers if entry[2] == "running"), workers
     assert serving(app) == {tag}
     assert lock_of(app) is None

@@ -48,7 +48,7 @@ def shell(command: str) -> Run:
     env = lab_helpers.ansible_env()
     env.pop("ANSIBLE_STDOUT_CALLBACK")
     proc = subprocess.run(["bash", "-c", command], cwd=lab_helpers.REPO, env=env, text=True,
-                          capture_output=True, timeout=900)
+                          capture_output=True, timeout=900, check=False)
     return Run(proc.returncode, proc.stdout + proc.stderr)
 
 
@@ -102,7 +102,7 @@ def png(width: int = 3, height: int = 2) -> bytes:
     """A small valid PNG (Wagtail reads uploads with Pillow), built by hand."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + bytes([200, 30, 60]) * width for _ in range(height))
+    rows = b"".join(b"\x00" + bytes([200, 30, 60]) * width for _row in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
@@ -126,7 +126,7 @@ def tags(provisioned: None, machine_docker: lab_helpers.MachineDocker) -> Iterat
     stamp = uuid.uuid4().hex[:8]
     first, second = f"w1-{stamp}", f"w2-{stamp}"
     proc = subprocess.run(["bash", str(APP_DIR / "build-image.sh"), first], text=True, capture_output=True,
-                          timeout=1800)
+                          timeout=1800, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     registry = lab_helpers.registry_on_machine()
     machine_docker.run("tag", f"{registry}/wagtail:{first}", f"{registry}/wagtail:{second}")

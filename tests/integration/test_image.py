@@ -99,7 +99,9 @@ def test_verified_answers_without_pulling(tags: list[str]) -> None:
     assert image_id(never_pulled) is None, "verified pulled the image"
 
     pulled = image({"repository": REPO, "tag": tags[0]})
-    digest = image({"repository": REPO, "tag": tags[0], "state": "verified"})["digest"]
+    checked = image({"repository": REPO, "tag": tags[0], "state": "verified"})
+    assert not checked["failed"], checked["msg"]
+    digest = checked["digest"]
     assert pulled["repo_digest"] == f"{REPO}@{digest}"
 
 

@@ -91,7 +91,7 @@ def test_nested_engine_runs_image_pulled_with_credentials(docker_engine_host: st
 
 
 def test_nested_engine_pull_without_credentials_is_refused(docker_engine_host: str, probe_image: tuple[str, str]) -> None:
-    image, _ = probe_image
+    image = probe_image[0]
     # An empty Docker config: no credentials for the registry.
     tmp = lab_helpers.host_run(docker_engine_host, "mktemp", "-d").stdout.strip()
     try:

@@ -45,7 +45,6 @@ TEMPLATE_SET_RE = re.compile(r"{%-?\s*(?:with|set)\s+(\w+)\s*=")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-
 class _AnyName(dict):  # type: ignore[type-arg]
     """Filters and tests as the parser sees them: every name exists (Ansible's and collections')."""
 

@@ -13,7 +13,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
-from demo.settings import *  # noqa: E402,F403
+# Django's way for a settings variant: everything of the base settings, then overrides.
+from demo.settings import *  # noqa: E402,F403  # pylint: disable=wildcard-import,unused-wildcard-import
 from demo.settings import STATIC_ROOT  # noqa: E402
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

@@ -33,8 +33,8 @@ def test_input_problems_name_each_input_as_typed() -> None:
     assert input_problems(good) == []
     assert input_problems(dict(good, tag="", mode="rollback", serial=2)) == []
     problems = input_problems(dict(good, app="../etc", tag="a;b", serial="abc", backup="maybe",
-                                          lock_wait="-1", health_timeout="0", retain=1,
-                                          reverse_migrations=["notes"]))
+                                   lock_wait="-1", health_timeout="0", retain=1,
+                                   reverse_migrations=["notes"]))
     assert [p.split(":")[0].split("=")[0] for p in problems] == [
         "app", "tag", "serial", "backup", "lock_wait", "deploy_health_timeout", "deploy_retain",
         "deploy_reverse_migrations"]

@@ -55,7 +55,7 @@ def test_other_apps_do_not_block(tmp_path: Path) -> None:
 def test_wait_takes_the_lock_once_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deploy_lock, "POLL_SECONDS", 0.05)
     run(tmp_path, run_id="run-1")
-    timer = threading.Timer(0.3, lambda: (tmp_path / "shop.lock").unlink())
+    timer = threading.Timer(0.3, (tmp_path / "shop.lock").unlink)
     timer.start()
     try:
         taken = run(tmp_path, run_id="run-2", wait=10)

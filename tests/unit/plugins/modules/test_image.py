@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.dockyard.django.plugins.module_utils import _docker
 from ansible_collections.dockyard.django.plugins.modules import image
 from unit.utils import AnsibleFailJson, set_module_args
 
@@ -16,10 +17,10 @@ REPO = "registry:5000/demo"
 def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any attempt to reach Docker is a test failure: validation must come first."""
 
-    def refuse() -> None:
+    def refuse(_module: Any) -> None:
         raise AssertionError("a Docker client was created for invalid input")
 
-    monkeypatch.setattr(image, "make_client", refuse)
+    monkeypatch.setattr(image, "connect", refuse)
 
 
 def fail_with(args: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +59,8 @@ def test_unknown_state_is_refused() -> None:
 
 
 def test_missing_sdk_is_reported_with_missing_required_lib(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
+    monkeypatch.setattr(image, "connect", _docker.connect)
+    monkeypatch.setattr(_docker, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
     result = fail_with({"repository": REPO, "tag": "b1"})
     assert "docker" in result["msg"] and "Failed to import the required Python library" in result["msg"]
 
@@ -67,11 +69,10 @@ def test_valid_input_reaches_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     class Reached(Exception):
         pass
 
-    def reached() -> None:
+    def reached(_module: Any) -> None:
         raise Reached
 
-    monkeypatch.setattr(image, "make_client", reached)
-    monkeypatch.setattr(image, "DOCKER_IMPORT_ERROR", None)
+    monkeypatch.setattr(image, "connect", reached)
     with set_module_args({"repository": REPO, "state": "retained", "protect": ["b1"], "keep": 1}), \
             pytest.raises(Reached):
         image.main()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from docker.errors import ImageNotFound, NotFound
 from requests.exceptions import ReadTimeout
 
+from ansible_collections.dockyard.django.plugins.module_utils import _docker
 from ansible_collections.dockyard.django.plugins.modules import manage
 from unit.utils import AnsibleExitJson, AnsibleFailJson, set_module_args
 
@@ -18,72 +20,14 @@ SECRET = "s3cr3t-Key-0123456789"
 
 
 class FakeContainer:
-    def __init__(self, engine: FakeEngine, name: str, kwargs: dict[str, Any]) -> None:
-        self.engine = engine
+    def __init__(self, name: str, kwargs: dict[str, Any]) -> None:
         self.name = name
         self.kwargs = kwargs
         self.status = "created"
-        self.attrs: dict[str, Any] = {"State": {"ExitCode": 0}}
-
-    def start(self) -> None:
-        self.status = "running"
-
-    def wait(self, timeout: float | None = None) -> dict[str, Any]:
-        self.engine.wait_timeout = timeout
-        behaviour = self.engine.behaviour
-        if behaviour == "timeout":
-            raise ReadTimeout("read timed out")
-        if behaviour == "sigterm":
-            os.kill(os.getpid(), signal.SIGTERM)
-        self.status = "exited"
-        return {"StatusCode": self.engine.rc}
-
-    def reload(self) -> None:
-        pass
-
-    def logs(self, stdout: bool = True, stderr: bool = True) -> bytes:
-        return (self.engine.stdout if stdout else self.engine.stderr).encode()
-
-
-class FakeApi:
-    def __init__(self, engine: FakeEngine) -> None:
-        self.engine = engine
-
-    def remove_container(self, name: str, force: bool = False, v: bool = False) -> None:
-        assert force
-        if name not in self.engine.containers:
-            raise NotFound("no such container")
-        del self.engine.containers[name]
-        self.engine.removed.append(name)
-
-
-class FakeImages:
-    def __init__(self, engine: FakeEngine) -> None:
-        self.engine = engine
-
-    def get(self, ref: str) -> object:
-        if ref not in self.engine.images:
-            raise ImageNotFound("no such image")
-        return object()
-
-    def pull(self, repository: str, tag: str) -> None:
-        self.engine.pulled.append(f"{repository}:{tag}")
-        self.engine.images.add(f"{repository}:{tag}")
-
-
-class FakeContainers:
-    def __init__(self, engine: FakeEngine) -> None:
-        self.engine = engine
-
-    def create(self, image: str, **kwargs: Any) -> FakeContainer:
-        container = FakeContainer(self.engine, kwargs["name"], {"image": image, **kwargs})
-        self.engine.containers[container.name] = container
-        self.engine.created.append(container)
-        return container
 
 
 class FakeEngine:
-    """Enough of docker.DockerClient for the module, with a scripted outcome."""
+    """Enough of the low-level docker.APIClient for the module, with a scripted outcome."""
 
     def __init__(self) -> None:
         self.behaviour = "exit"
@@ -96,19 +40,57 @@ class FakeEngine:
         self.created: list[FakeContainer] = []
         self.removed: list[str] = []
         self.wait_timeout: float | None = None
-        self.api = FakeApi(self)
-        self.containers_api = FakeContainers(self)  # `containers` above is the engine's state
+        self.closed = False
 
+    # images
+    def inspect_image(self, ref: str) -> dict[str, Any]:
+        if ref not in self.images:
+            raise ImageNotFound("no such image")
+        return {"Id": "sha256:1"}
 
-class FakeClient:
-    def __init__(self, engine: FakeEngine) -> None:
-        self.engine = engine
-        self.api = engine.api
-        self.images = FakeImages(engine)
-        self.containers = engine.containers_api
+    def pull(self, repository: str, tag: str, stream: bool, decode: bool,
+             auth_config: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        self.pulled.append(f"{repository}:{tag}")
+        self.images.add(f"{repository}:{tag}")
+        return iter([{"status": "Downloaded newer image"}])
+
+    # containers
+    def create_host_config(self, **kwargs: Any) -> dict[str, Any]:
+        return kwargs
+
+    def create_container(self, image: str, **kwargs: Any) -> dict[str, Any]:
+        container = FakeContainer(kwargs["name"], {"image": image, **kwargs})
+        self.containers[container.name] = container
+        self.created.append(container)
+        return {"Id": container.name}
+
+    def start(self, container: str) -> None:
+        self.containers[container].status = "running"
+
+    def wait(self, container: str, timeout: float | None = None) -> dict[str, Any]:
+        self.wait_timeout = timeout
+        if self.behaviour == "timeout":
+            raise ReadTimeout("read timed out")
+        if self.behaviour == "sigterm":
+            os.kill(os.getpid(), signal.SIGTERM)
+        self.containers[container].status = "exited"
+        return {"StatusCode": self.rc}
+
+    def inspect_container(self, container: str) -> dict[str, Any]:
+        return {"State": {"Status": self.containers[container].status, "ExitCode": self.rc}}
+
+    def logs(self, container: str, stdout: bool = True, stderr: bool = True) -> bytes:
+        return (self.stdout if stdout else self.stderr).encode()
+
+    def remove_container(self, name: str, force: bool = False, v: bool = False) -> None:
+        assert force
+        if name not in self.containers:
+            raise NotFound("no such container")
+        del self.containers[name]
+        self.removed.append(name)
 
     def close(self) -> None:
-        pass
+        self.closed = True
 
 
 @pytest.fixture
@@ -126,16 +108,16 @@ def app_files(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine()
-    monkeypatch.setattr(manage, "docker_client", lambda: FakeClient(fake))
+    monkeypatch.setattr(manage, "connect", lambda _module: fake)
     return fake
 
 
 @pytest.fixture
 def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any attempt to reach Docker is a test failure."""
-    def refuse() -> None:
+    def refuse(_module: Any) -> None:
         raise AssertionError("the Docker client must not be created for bad inputs")
-    monkeypatch.setattr(manage, "docker_client", refuse)
+    monkeypatch.setattr(manage, "connect", refuse)
 
 
 def args(app_files: dict[str, str], **overrides: Any) -> dict[str, Any]:
@@ -214,8 +196,9 @@ def test_env_file_defaults_to_etc_default(no_engine: None, app_files: dict[str, 
     assert "/etc/default/nosuchappxyz" in result["msg"]
 
 
-def test_missing_docker_sdk(monkeypatch: pytest.MonkeyPatch, no_engine: None, app_files: dict[str, str]) -> None:
-    monkeypatch.setattr(manage, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
+def test_missing_docker_sdk(monkeypatch: pytest.MonkeyPatch, app_files: dict[str, str]) -> None:
+    monkeypatch.setattr(manage, "connect", _docker.connect)
+    monkeypatch.setattr(_docker, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
     result = run(args(app_files))
     assert result["failed"]
     assert "docker" in result["msg"] and "Python" in result["msg"]
@@ -236,8 +219,7 @@ def test_migrate_applies_and_reports(engine: FakeEngine, app_files: dict[str, st
     assert container.kwargs["image"] == "registry:5000/shop/web:v1"
     assert container.kwargs["environment"] == {"SECRET_KEY": SECRET, "DEBUG": "0"}
     assert container.kwargs["labels"] == {"dockyard.django.task": "shop"}
-    assert container.kwargs["network_mode"] == "none"
-    assert container.kwargs["volumes"] == ["/srv/shop/data:/data"]
+    assert container.kwargs["host_config"] == {"network_mode": "none", "binds": ["/srv/shop/data:/data"]}
     assert container.kwargs["user"] == "1000"
     assert engine.removed == [container.name] and not engine.containers
     assert engine.pulled == []

@@ -14,6 +14,7 @@ from unit.utils import AnsibleFailJson, set_module_args
 def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("docker must not be touched on bad input")
+    monkeypatch.setattr(web_slot, "connect", refuse)
     monkeypatch.setattr(web_slot.WebSlots, "__init__", refuse)
 
 

@@ -39,7 +39,7 @@ class EnvTests(SimpleTestCase):
         environ = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
         environ.update(DATABASE_URL="sqlite://:memory:", CELERY_BROKER_URL="memory://")
         proc = subprocess.run([sys.executable, "-m", "demo.preflight"], cwd=APP_DIR, env=environ,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, check=False)
         self.assertEqual(proc.returncode, 78, proc.stderr)
         self.assertIn("SECRET_KEY", proc.stderr)
         self.assertNotIn("DATABASE_URL", proc.stderr)
