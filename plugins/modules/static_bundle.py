@@ -58,12 +58,12 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reads the image and returns every figure, but writes no bundle.
+    description: Reads the image and returns every figure, but writes no bundle.
   diff_mode:
     support: none
-    details: The bundle is a transfer file, not state of the host; RV(files) and RV(sent_objects) say what it holds.
-  platform:
-    platforms: posix
+    description: The bundle is a transfer file, not state of the host; RV(files) and RV(sent_objects) say what it holds.
+extends_documentation_fragment:
+  - dockyard.django.attributes
 requirements:
   - docker (Python SDK) >= 5.0
 notes:

@@ -79,12 +79,12 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reads the store (and the bundle) and reports what would change; changes nothing, removes no bundle.
+    description: Reads the store (and the bundle) and reports what would change; changes nothing, removes no bundle.
   diff_mode:
     support: full
-    details: The published releases and the served releases, before and after.
-  platform:
-    platforms: posix
+    description: The published releases and the served releases, before and after.
+extends_documentation_fragment:
+  - dockyard.django.attributes
 notes:
   - nginx serves C(<root>/<app>/live/) (the proxy role's C(static) site option). A file missing
     there is passed to the app, so a front with no store yet still works.

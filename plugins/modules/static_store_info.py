@@ -34,12 +34,12 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Only reads.
+    description: Only reads.
   diff_mode:
     support: none
-    details: Changes nothing.
-  platform:
-    platforms: posix
+    description: Changes nothing.
+extends_documentation_fragment:
+  - dockyard.django.attributes
 author: "dockyard.django maintainers"
 """
 
