@@ -19,7 +19,10 @@ from that one, then overrides those the deployment decides, from the environment
   DJANGO_SETTING_<NAME>    any other setting NAME: its JSON value, or the text as it is
                            (DJANGO_SETTING_WAGTAILADMIN_BASE_URL=https://shop.example.com)
 
-A variable that is not set leaves the app's own value.
+A variable that is not set leaves the app's own value. One addition follows from DATABASE_URL:
+on PostgreSQL, django.contrib.postgres joins INSTALLED_APPS when the app lacks it (Django 6.0
+refuses to start apps whose models use its fields and indexes without it, as Wagtail's search
+index does; with the PostgreSQL driver installed it is harmless).
 """
 
 from __future__ import annotations
@@ -71,6 +74,9 @@ if "SECRET_KEY" in os.environ:
     SECRET_KEY = os.environ["SECRET_KEY"]
 if "DATABASE_URL" in os.environ:
     DATABASES = {**globals().get("DATABASES", {}), "default": _database(os.environ["DATABASE_URL"])}
+    _apps = list(globals().get("INSTALLED_APPS", []))
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and "django.contrib.postgres" not in _apps:
+        INSTALLED_APPS = [*_apps, "django.contrib.postgres"]
 for _name in ("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"):
     if _name in os.environ:
         globals()[_name] = _names(_name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import ssl
 import struct
 import subprocess
 import uuid
@@ -76,18 +77,19 @@ def write_certificate() -> None:
 
 
 class FrontAdapter(HTTPAdapter):
-    """HTTPS to the lab front's address, with SNI and certificate checks for wagtail.lab."""
+    """HTTPS to the lab front's address, with SNI and certificate checks for wagtail.lab against
+    the lab CA (its own SSL context: requests' CA bundle handling does not reach a custom pool)."""
 
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs["server_hostname"] = NAME
         kwargs["assert_hostname"] = NAME
+        kwargs["ssl_context"] = ssl.create_default_context(cafile=str(lab_helpers.STATE / "pki" / "ca.crt"))
         super().init_poolmanager(*args, **kwargs)
 
 
 def front() -> requests.Session:
     session = requests.Session()
     session.mount("https://", FrontAdapter())
-    session.verify = str(lab_helpers.STATE / "pki" / "ca.crt")
     session.headers.update({"Host": NAME, "Origin": f"https://{NAME}"})
     return session
 
