@@ -22,7 +22,7 @@ import lab_helpers
 # What a user's controller needs, and all the artifact may hold at its top level.
 ALLOWED = {
     "MANIFEST.json", "FILES.json",  # written by ansible-galaxy
-    "README.md", "COPYING", "changelogs",
+    "README.md", "COPYING", "CHANGELOG.rst", "changelogs",
     "docs", "meta", "playbooks", "plugins", "roles",
 }
 # A production inventory's groups (README), one host each: enough for a syntax check.
@@ -35,6 +35,9 @@ INVENTORY = {"all": {"children": {
                           "shop_beat": {"hosts": {"web1": {}}}}},
 }}}
 NAMESPACE, NAME = "dockyard", "django"
+# The groups the deploy's pre-flight builds at run time (add_host): a syntax check, which runs
+# nothing, cannot match them. A real run prints no such warning (tests/e2e, tests/deploy).
+RUN_TIME_GROUPS = re.compile(r"Could not match supplied host pattern, ignoring: __deploy_[a-z_]+$")
 
 
 @dataclass
@@ -98,7 +101,8 @@ def test_its_playbooks_run_from_the_installed_copy(installed: Installed, playboo
     proc = _run("ansible-playbook", f"{NAMESPACE}.{NAME}.{playbook}", "-i", str(inventory), "--syntax-check",
                 "-e", "app=shop", "-e", "tag=build-1", env=installed.env, cwd=installed.cwd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "[WARNING]" not in proc.stderr, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "[WARNING]" in line and not RUN_TIME_GROUPS.search(line)]
+    assert not warnings, proc.stderr
 
 
 def test_its_modules_document_themselves_from_the_installed_copy(installed: Installed) -> None:
