@@ -158,7 +158,8 @@ class LoadGenerator(_Bounded):
     def _client(self) -> requests.Session:
         return named_session(self.host_header, self.verify)
 
-    def _one(self, session: requests.Session) -> Outcome:
+    def _one(self, state: requests.Session) -> Outcome:
+        session = state
         started = time.monotonic()
         outcome = Outcome(started=started, seconds=0.0, status=None, at=time.time())
         try:
@@ -274,7 +275,7 @@ class PageViewGenerator(_Bounded):
         with named_session(self.host_header, self.verify) as session:
             return session.get(url, headers={"Connection": "close"}, timeout=self.timeout)
 
-    def _one(self, _state: None) -> PageView:
+    def _one(self, state: None) -> PageView:  # pylint: disable=unused-argument  # new connection each
         started = time.monotonic()
         view = PageView(started=started, seconds=0.0, status=None, at=time.time())
         try:

@@ -58,7 +58,7 @@ def tag_of(image: str) -> str | None:
 def repository_of(image: str) -> str:
     """The repository of an image reference, without tag or digest."""
     name = image.split("@", 1)[0]
-    head, _, last = name.rpartition("/")
+    head, _slash, last = name.rpartition("/")
     last = last.split(":", 1)[0]
     return f"{head}/{last}" if head else last
 
@@ -137,4 +137,3 @@ def sort_key(container: dict[str, Any]) -> tuple[int, str, str]:
     service = container.get("service") or ""
     rank = SERVICE_ORDER.index(service) if service in SERVICE_ORDER else len(SERVICE_ORDER)
     return rank, container.get("slot") or "", container.get("name") or ""
-

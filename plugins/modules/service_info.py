@@ -37,7 +37,7 @@ extends_documentation_fragment:
 seealso:
   - module: dockyard.django.web_slot_info
   - module: dockyard.django.release_info
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

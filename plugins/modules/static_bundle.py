@@ -68,7 +68,7 @@ requirements:
   - docker (Python SDK) >= 5.0
 notes:
   - The bundle is a transient file; the task that copies it on removes it.
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

@@ -90,7 +90,7 @@ notes:
     there is passed to the app, so a front with no store yet still works.
   - Contents keep the mtime of the first release that brought them; nginx's C(Last-Modified)
     and C(ETag) come from it.
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

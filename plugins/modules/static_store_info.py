@@ -40,7 +40,7 @@ attributes:
     description: Changes nothing.
 extends_documentation_fragment:
   - dockyard.django.attributes
-author: "dockyard.django maintainers"
+author: "dockyard.django maintainers (@dockyard)"
 """
 
 EXAMPLES = r"""

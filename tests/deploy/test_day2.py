@@ -61,7 +61,7 @@ def get_front_from(lab_host: str, path: str = "/version") -> tuple[int, str]:
               "try:\n    resp = urllib.request.urlopen(r, timeout=10); print(resp.status); print(resp.read().decode())\n"
               "except urllib.error.HTTPError as e:\n    print(e.code); print(e.read().decode())\n")
     out = lab_helpers.host_run(lab_host, "python3", "-c", script).stdout
-    status, _, body = out.partition("\n")
+    status, _newline, body = out.partition("\n")
     return int(status), body
 
 
@@ -124,7 +124,7 @@ def test_status_tells_what_runs_where(deployed: str) -> None:
 
 def test_logs_show_a_line_the_app_logged_prefixed_with_its_host(deployed: str) -> None:
     marker = f"day2-{uuid.uuid4().hex[:12]}"
-    for _ in range(4):  # both web hosts see one (round robin)
+    for _request in range(4):  # both web hosts see one (round robin)
         assert get_front(f"/version?{marker}").status_code == 200
     run = playbook("logs.yml", "-e", "app=demo", "-e", "since=10m", "-e", "lines=300")
     assert run.rc == 0, run.out[-3000:]
@@ -219,7 +219,7 @@ def test_restore_brings_back_the_dump_and_drops_later_rows(deployed: str, tmp_pa
     assert demo_sql(f"SELECT count(*) FROM notes_note WHERE title = '{before}'") == "1"
     assert demo_sql(f"SELECT count(*) FROM notes_note WHERE title = '{after}'") == "0"
     # The app was in maintenance and its workers stopped meanwhile; now both are back.
-    assert 503 in {status for status, _ in seen} and "" in workers, (seen[-5:], workers)
+    assert 503 in {status for status, _body in seen} and "" in workers, (seen[-5:], workers)
     assert seen[-1][0] == 200 and serving("demo") == {deployed}
     assert lab_helpers.host_run("worker1", "docker", "ps", "--filter", "label=dockyard.app=demo", "--filter",
                                 "status=running", "--format", '{{.Label "dockyard.service"}}').stdout.split() in (

@@ -19,7 +19,8 @@ import time
 import pytest
 
 import lab_helpers
-from conftest import APPS, Images, deploy, dumps_of, load_for, lock_of, playbook, release_files, serving, with_group_vars
+from conftest import (APPS, Images, deploy, dumps_of, load_for, lock_of, pages_for, playbook, release_files, serving,
+                      with_group_vars)
 
 pytestmark = pytest.mark.lab
 
@@ -278,8 +279,8 @@ def test_rollback_past_a_migration_warns_and_keeps_it(deployed: str, images: Ima
     assert serving("demo") == {deployed}
 
 
-def test_pages_stay_whole_through_a_deploy_and_a_rollback_that_change_static_files(deployed: str,
-                                                                                  images: Images) -> None:
+def test_pages_stay_whole_through_a_deploy_and_a_rollback_that_change_static_files(
+        deployed: str, images: Images) -> None:
     """Two web hosts, a release whose stylesheet has another hashed name, then back."""
     new = images.tag("restyled")
     since = access_log_length()

@@ -40,7 +40,7 @@ def releases(lab: None) -> Iterator[dict[str, str]]:
     tags = {f"st1-{run}": "normal", f"st2-{run}": "restyled", f"st3-{run}": "halfhealthy"}
     for tag, variant in tags.items():
         proc = subprocess.run(["bash", str(lab_helpers.REPO / "examples/demo/bin/build-image.sh"), tag, variant],
-                              text=True, capture_output=True, timeout=1200)
+                              text=True, capture_output=True, timeout=1200, check=False)
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         pulled = run_module("web1", "dockyard.django.image", {"repository": REPOSITORY, "tag": tag})
         assert not pulled["failed"], pulled.get("msg")

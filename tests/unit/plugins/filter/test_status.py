@@ -83,8 +83,8 @@ def test_small_formats() -> None:
 
 def test_log_lines_are_merged_in_time_order_and_prefixed_with_their_host() -> None:
     found = log_lines([
-        {"host": "web1", "service": "web", "output": "2026-11-30T10:00:02.000000001Z GET /\n"
-                                                    "2026-11-30T10:00:04.5Z GET /b"},
+        {"host": "web1", "service": "web",
+         "output": "2026-11-30T10:00:02.000000001Z GET /\n2026-11-30T10:00:04.5Z GET /b"},
         {"host": "worker1", "service": "worker", "output": "2026-11-30T10:00:03.1Z task ok\nno time here"},
     ])
     assert found == ["worker1 worker | no time here", "web1 web | 2026-11-30T10:00:02Z GET /",

@@ -14,14 +14,14 @@ from ansible_collections.dockyard.django.plugins.modules import service_info
 from unit.utils import AnsibleExitJson, AnsibleFailJson, set_module_args
 
 WEB = {"Id": "c1" * 10, "Name": "/shop-a-web-1", "Image": "sha256:img",
-       "Config": {"Image": "reg/shop:v2", "Labels": {"dockyard.app": "shop", "dockyard.service": "web",
-                                                      "com.docker.compose.project": "shop-a",
-                                                      "com.docker.compose.config-hash": "h-web-old"}},
+       "Config": {"Image": "reg/shop:v2",
+                  "Labels": {"dockyard.app": "shop", "dockyard.service": "web", "com.docker.compose.project": "shop-a",
+                             "com.docker.compose.config-hash": "h-web-old"}},
        "State": {"Status": "running", "Running": True, "StartedAt": "2026-11-30T10:00:00Z"}, "HostConfig": {}}
 BEAT = {"Id": "c2" * 10, "Name": "/shop-beat-1", "Image": "sha256:img",
-        "Config": {"Image": "reg/shop:v2", "Labels": {"dockyard.app": "shop", "dockyard.service": "beat",
-                                                       "com.docker.compose.project": "shop",
-                                                       "com.docker.compose.config-hash": "h-beat"}},
+        "Config": {"Image": "reg/shop:v2",
+                   "Labels": {"dockyard.app": "shop", "dockyard.service": "beat", "com.docker.compose.project": "shop",
+                              "com.docker.compose.config-hash": "h-beat"}},
         "State": {"Status": "running", "Running": True, "StartedAt": "2026-11-30T10:00:00Z"}, "HostConfig": {}}
 
 
