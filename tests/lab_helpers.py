@@ -73,8 +73,10 @@ _HOST_KEYS = {
 
 
 def pem_key_lines(text: str) -> list[str]:
-    """The base64 lines of every private key in a PEM text: what a printed key shows however
-    its output quotes it (JSON writes its line breaks as \\n)."""
+    """The full (64-character) base64 lines of every private key in a PEM text: what a printed
+    key shows however its output quotes it (JSON writes its line breaks as \\n). Not the last,
+    shorter line: in an EC key it is the tail of the public key, which a certificate's public
+    key (x509_certificate_info's output) shows with the same base64 alignment."""
     lines: list[str] = []
     inside = False
     for line in text.splitlines():
@@ -83,7 +85,7 @@ def pem_key_lines(text: str) -> list[str]:
             inside = True
         elif line.startswith("-----END"):
             inside = False
-        elif inside and line and ":" not in line:
+        elif inside and len(line) == 64:
             lines.append(line)
     return lines
 
