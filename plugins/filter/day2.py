@@ -13,29 +13,16 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from ansible_collections.dockyard.django.plugins.filter.deploy import input_problems
+from ansible_collections.dockyard.django.plugins.plugin_utils._inputs import shown as _shown, whole as _whole
 
 _SINCE_RE = re.compile(r"^([0-9]+(s|m|h)|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?)?)$")
 _DUMP_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}-[0-9]{8}T[0-9]{6}Z(-[A-Za-z0-9._-]{1,64})?\.dump$")
-_WHOLE_RE = re.compile(r"^[0-9]+$")
 # The inputs the deploy's input_problems checks the same way.
 _SHARED = ("app", "operator", "cli_words")
 # Whole-number inputs, with their least value.
 _COUNTS = {"lines": 1, "deploys": 1, "retry_after": 1}
 
 
-def _shown(value: Any) -> str:
-    text = str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _whole(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _WHOLE_RE.match(value.strip()):
-        return int(value.strip())
-    return None
 
 
 def address_list(value: Any) -> list[str] | None:

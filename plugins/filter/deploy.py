@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from ansible_collections.dockyard.django.plugins.module_utils._validation import APP_RE, TAG_RE
+from ansible_collections.dockyard.django.plugins.plugin_utils._inputs import shown as _shown, whole as _whole
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 _PERCENT_RE = re.compile(r"^([0-9]{1,3})%$")
-_WHOLE_RE = re.compile(r"^[0-9]+$")
 # The inputs a person gives on the command line, by the name they type there (-e serial=...),
 # with the role variable it sets; other inputs are named by their role variable.
 _CLI_NAMES = {"app": "deploy_app", "tag": "deploy_tag", "serial": "deploy_serial", "backup": "deploy_backup",
@@ -22,20 +22,6 @@ _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _OPERATOR_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
 
-def _shown(value: Any) -> str:
-    text = str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _whole(value: Any) -> int | None:
-    """A whole number given as an int or as digits (the command line gives strings)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _WHOLE_RE.match(value.strip()):
-        return int(value.strip())
-    return None
 
 
 def as_bool(value: Any) -> bool | None:
