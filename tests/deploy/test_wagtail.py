@@ -142,8 +142,12 @@ def test_wagtail_behind_tls_keeps_its_uploads_across_deploys_and_rollbacks(tags:
     first, second = tags
     run = playbook("deploy.yml", "-e", "app=wagtail", "-e", f"tag={first}")
     assert run.rc == 0, run.out[-4000:]
-    # Web only: no play looks for worker or beat hosts it cannot find.
+    # Web only: no play looks for worker or beat hosts it cannot find, and the app's env file
+    # holds no broker URL (nor so the shared Redis password).
     assert "Could not match supplied host pattern" not in run.out, run.out[-4000:]
+    for host in WEB_HOSTS:
+        env_file = lab_helpers.host_run(host, "cat", "/etc/default/wagtail").stdout
+        assert "DATABASE_URL=" in env_file and "CELERY_BROKER_URL" not in env_file and "redis://" not in env_file
 
     # The front redirects plain HTTP; over HTTPS, Wagtail's own home page answers.
     plain = requests.get(f"http://{lb_address()}/", headers={"Host": NAME}, allow_redirects=False, timeout=30)
