@@ -13,7 +13,9 @@ import pytest
 import lab_helpers
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# A wrapper, so the marks are set before pytest-xdist's own hook turns them into groups.
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
     """How `make test` spreads the tests over pytest-xdist's workers (--dist loadgroup): every
     test that deploys on the provisioned lab on one worker, in order (they share the lab hosts,
     and the lab_turn fixture would only keep a second worker waiting); every other lab test
@@ -25,6 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         deploys = path.parts[0] in ("deploy", "tls") or "provisioned" in item.fixturenames
         group = "deploy" if deploys else str(path)
         item.add_marker(pytest.mark.xdist_group(group))
+    return (yield)
 
 
 def _link_the_collection() -> None:
