@@ -23,8 +23,6 @@ _SHARED = ("app", "operator", "cli_words")
 _COUNTS = {"lines": 1, "deploys": 1, "retry_after": 1}
 
 
-
-
 def address_list(value: Any) -> list[str] | None:
     """Client addresses as given (a list, or one string of addresses separated by commas or
     spaces), each an IP address or a network in CIDR form; None when one is not."""

@@ -22,8 +22,6 @@ _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _OPERATOR_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
 
-
-
 def as_bool(value: Any) -> bool | None:
     """true/false as Ansible reads them (yes/no, on/off, 1/0), else None."""
     if isinstance(value, bool):
