@@ -88,14 +88,14 @@ def expressions(node: Any, key: str | None = None) -> Iterator[str]:
 
 
 def set_names(node: Any) -> Iterator[str]:
-    """Names a task structure sets: set_fact keys, register, loop_var, vars keys."""
+    """Names a task structure sets: set_fact keys, register, loop_var, index_var, vars keys."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("ansible.builtin.set_fact", "set_fact") and isinstance(value, dict):
                 yield from (name for name in value if name != "cacheable")
             elif key == "register" and isinstance(value, str):
                 yield value
-            elif key == "loop_var" and isinstance(value, str):
+            elif key in ("loop_var", "index_var") and isinstance(value, str):
                 yield value
             elif key == "vars" and isinstance(value, dict):
                 yield from value
