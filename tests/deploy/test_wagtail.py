@@ -78,7 +78,9 @@ def write_certificate() -> None:
 
 class FrontAdapter(HTTPAdapter):
     """HTTPS to the lab front's address, with SNI and certificate checks for wagtail.lab against
-    the lab CA (its own SSL context: requests' CA bundle handling does not reach a custom pool)."""
+    the lab CA, in an SSL context of its own: a session's `verify` path loses to
+    REQUESTS_CA_BUNDLE when the machine sets it (as CI machines do), and the lab CA is not in
+    the system bundle."""
 
     def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs["server_hostname"] = NAME
