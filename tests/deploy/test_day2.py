@@ -226,6 +226,10 @@ def test_restore_brings_back_the_dump_and_drops_later_rows(deployed: str, tmp_pa
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+    if run.rc != 0:
+        # A failed restore leaves demo in maintenance on purpose (its data is in doubt); the
+        # tests after this one need it served, so take it out before reporting the failure.
+        playbook("maintenance.yml", "-e", "app=demo", "-e", "state=off")
     assert run.rc == 0, run.out[-4000:]
     assert f"from {Path(dumped).name}" in run.out, run.out[-2000:]
     assert demo_sql(f"SELECT count(*) FROM notes_note WHERE title = '{before}'") == "1"

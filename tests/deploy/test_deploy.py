@@ -24,6 +24,9 @@ from conftest import (APPS, Images, deploy, dumps_of, load_for, lock_of, pages_f
 
 pytestmark = pytest.mark.lab
 
+# Where site.yml puts the database server's CA on app hosts (the apps connect with verify-full).
+DATABASE_CA_FILE = "/etc/dockyard/postgres-ca.crt"
+
 
 def assert_release(app: str, current: str, previous: str | None) -> None:
     for host in APPS[app]["web"] + APPS[app]["worker"]:
@@ -263,10 +266,12 @@ def test_host_dying_mid_deploy_rolls_back_and_a_rerun_converges(deployed: str, i
 def test_rollback_past_a_migration_warns_and_keeps_it(deployed: str, images: Images) -> None:
     newmig = images.tag("newmig")
     # The lab's database outlives a test session, and a rollback keeps what the newmig
-    # release applied: unapply it first, so this deploy applies it again.
+    # release applied: unapply it first, so this deploy applies it again. The run mounts the
+    # database's CA as the deploy does (the lab's apps verify the server: sslmode verify-full).
     unapplied = lab_helpers.run_module("web1", "dockyard.django.manage", {
         "app": "demo", "image": "registry:5000/demo", "tag": newmig, "pull": "missing",
-        "manage": ["manage"], "argv": ["migrate", "notes", "0002"], "network": "bridge", "timeout": 300})
+        "manage": ["manage"], "argv": ["migrate", "notes", "0002"], "network": "bridge", "timeout": 300,
+        "volumes": [f"{DATABASE_CA_FILE}:{DATABASE_CA_FILE}:ro"]})
     assert not unapplied["failed"], unapplied.get("msg")
     run = deploy("demo", newmig)
     assert run.rc == 0, run.out[-4000:]
