@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+import urllib3
 
 import lab_helpers
 from lab_helpers import host_run, run_module, run_playbook
@@ -116,10 +117,13 @@ def test_front_serves_the_union_of_two_releases(site: str, releases: dict[str, s
         assert response.headers.get("Content-Encoding") == encoding, accepted
         assert "Accept-Encoding" in response.headers.get("Vary", "")
         bodies[encoding] = response.content
-    # requests decodes gzip itself, brotli only where a brotli module is installed (not in
-    # every toolchain): the brotli body is a smaller encoding of the file, or already decoded.
     assert b"VARIANT restyled" in bodies[None] and bodies["gzip"] == bodies[None]
-    assert bodies["br"] == bodies[None] or 0 < len(bodies["br"]) < len(bodies[None])
+    # urllib3 decodes gzip always, brotli only where it can import a brotli module (not in
+    # every toolchain): then the same file, otherwise a smaller encoding of it.
+    if "br" in urllib3.util.request.ACCEPT_ENCODING:
+        assert bodies["br"] == bodies[None]
+    else:
+        assert 0 < len(bodies["br"]) < len(bodies[None]) and b"VARIANT" not in bodies["br"]
     # Revalidation works (ETag from the stored content).
     etag = get(site, path)[0].headers["ETag"]
     assert get(site, path, **{"If-None-Match": etag})[0].status_code == 304
