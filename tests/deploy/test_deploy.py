@@ -18,14 +18,13 @@ import time
 
 import pytest
 
+from ansible_collections.dockyard.django.plugins.filter.apps import DATABASE_CA_FILE
+
 import lab_helpers
 from conftest import (APPS, Images, deploy, dumps_of, load_for, lock_of, pages_for, playbook, release_files, serving,
                       with_group_vars)
 
 pytestmark = pytest.mark.lab
-
-# Where site.yml puts the database server's CA on app hosts (the apps connect with verify-full).
-DATABASE_CA_FILE = "/etc/dockyard/postgres-ca.crt"
 
 
 def assert_release(app: str, current: str, previous: str | None) -> None:
