@@ -60,20 +60,13 @@ def get_front(path: str = "/version", host: str = "demo.lab") -> requests.Respon
 
 
 def get_front_from(lab_host: str, path: str = "/version") -> tuple[int, str]:
-    """A request to the front from another lab host (another client address than this machine's)."""
-    # demo is served over HTTPS: SNI demo.lab (the front refuses handshakes for unknown names),
-    # HTTP/1.0 so the body comes unchunked; the certificate is tests/tls's concern.
-    script = ("import socket, ssl\n"
-              "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n"
-              f"s = ctx.wrap_socket(socket.create_connection(('{lb_address()}', 443), timeout=10), "
-              "server_hostname='demo.lab')\n"
-              f"s.sendall(b'GET {path} HTTP/1.0\\r\\nHost: demo.lab\\r\\n\\r\\n')\n"
-              "data = b''\n"
-              "while True:\n    chunk = s.recv(65536)\n    if not chunk:\n        break\n    data += chunk\n"
-              "head, _sep, body = data.partition(b'\\r\\n\\r\\n')\n"
-              "print(int(head.split()[1])); print(body.decode(errors='replace'))\n")
-    out = lab_helpers.host_run(lab_host, "python3", "-c", script).stdout
-    status, _newline, body = out.partition("\n")
+    """A request to the front from another lab host (another client address than this machine's),
+    as curl sends it there to https://demo.lab (SNI and Host demo.lab; the certificate is
+    tests/tls's concern)."""
+    out = lab_helpers.host_run(lab_host, "curl", "-sk", "--max-time", "10", "--resolve",
+                               f"demo.lab:443:{lb_address()}", "-w", "\n%{http_code}",
+                               f"https://demo.lab{path}").stdout
+    body, _newline, status = out.rpartition("\n")
     return int(status), body
 
 

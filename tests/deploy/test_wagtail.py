@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import ssl
 import struct
 import subprocess
 import uuid
@@ -24,10 +23,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from requests.adapters import HTTPAdapter
 
 import lab_helpers
 from conftest import Run, lb_address, release_files
+from loadgen import named_session
 
 pytestmark = pytest.mark.lab
 
@@ -76,23 +75,12 @@ def write_certificate() -> None:
     (STATE / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + (pki / "ca.crt").read_bytes())
 
 
-class FrontAdapter(HTTPAdapter):
-    """HTTPS to the lab front's address, with SNI and certificate checks for wagtail.lab against
-    the lab CA, in an SSL context of its own: a session's `verify` path loses to
-    REQUESTS_CA_BUNDLE when the machine sets it (as CI machines do), and the lab CA is not in
-    the system bundle."""
-
-    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs["server_hostname"] = NAME
-        kwargs["assert_hostname"] = NAME
-        kwargs["ssl_context"] = ssl.create_default_context(cafile=str(lab_helpers.STATE / "pki" / "ca.crt"))
-        super().init_poolmanager(*args, **kwargs)
-
-
 def front() -> requests.Session:
-    session = requests.Session()
-    session.mount("https://", FrontAdapter())
-    session.headers.update({"Host": NAME, "Origin": f"https://{NAME}"})
+    """HTTPS to the lab front as a browser of wagtail.lab: SNI, Host and the certificate checked
+    against the lab CA (named_session keeps REQUESTS_CA_BUNDLE, which CI machines set, from
+    replacing that CA); Origin, as Django's CSRF check on HTTPS wants it."""
+    session = named_session(NAME, verify=str(lab_helpers.STATE / "pki" / "ca.crt"))
+    session.headers["Origin"] = f"https://{NAME}"
     return session
 
 
