@@ -16,7 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable
 from urllib.parse import quote
 
-from ansible_collections.dockyard.django.plugins.plugin_utils._app_schema import apps_problems, public_entry
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dockyard.django.plugins.plugin_utils._app_schema import (LIMIT_SERVICES, apps_problems,
+                                                                                  check_limits, limits_for,
+                                                                                  public_entry)
 
 SERVICES = ("web", "worker", "beat")
 POSTGRES_PORT = 5432
@@ -25,7 +29,7 @@ DEFAULT_STATIC_URL = "/static/"
 
 # What each role takes from an app entry, beyond what the filters compute.
 _DJANGO_APP_KEYS = ("user", "uid", "gid", "web_command", "worker_command", "beat_command", "healthcheck_path",
-                    "image_healthcheck", "graceful_timeout", "volumes", "media_dir", "media_root")
+                    "image_healthcheck", "graceful_timeout", "volumes", "media_dir", "media_root", "limits")
 _PROXY_SITE_KEYS = ("client_max_body_size", "tls_certificate", "tls_certificate_key", "tls_certificate_src",
                     "tls_certificate_key_src", "acme", "tls_redirect", "hsts", "media_dir", "media_url")
 
@@ -121,6 +125,18 @@ def app_volumes(app: Mapping[str, Any], database_ca_file: str = "") -> list[str]
     return volumes
 
 
+def app_limits(app: Mapping[str, Any], service: str) -> dict[str, Any]:
+    """The memory and CPU limits of one kind of the app's containers: ``service`` is web,
+    worker, beat or manage (the one-shot containers of manage commands); its own ``limits``
+    over the app's, only the keys set (an empty dict: no limit)."""
+    if service not in LIMIT_SERVICES:
+        raise AnsibleFilterError(f"app_limits: service must be one of {', '.join(LIMIT_SERVICES)}, got {service!r}")
+    problem = check_limits(app["limits"]) if "limits" in app else None
+    if problem:
+        raise AnsibleFilterError(f"app {app.get('name', '?')}: limits {problem}")
+    return limits_for(app, service)
+
+
 def django_app_entries(apps: Sequence[Mapping[str, Any]], groups: Mapping[str, Sequence[str]],
                        database_address: str | None = None, broker_address: str | None = None,
                        broker_password: str | None = None, database_tls: Mapping[str, str] | None = None,
@@ -206,6 +222,7 @@ class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
             "app_groups": app_groups,
+            "app_limits": app_limits,
             "app_problems": app_problems,
             "app_public": public_entry,
             "app_volumes": app_volumes,

@@ -83,3 +83,38 @@ def check_absolute(path: object, what: str = "root") -> str:
     if not isinstance(path, str) or not os.path.isabs(path):
         raise ValidationError(f"{what} {_shown(path)} must be an absolute path")
     return path
+
+
+# A memory limit as Docker takes it (docker run --memory, Compose mem_limit): a number of bytes
+# with an optional unit b, k, m or g. Docker refuses less than 6 MiB.
+MEMORY_RE = re.compile(r"^([0-9]+)([bkmgBKMG]?)$")
+MEMORY_MIN = 6 * 1024 * 1024
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def memory_bytes(memory: object, what: str = "memory") -> int:
+    """The bytes of a memory limit such as ``512m``, or ValidationError naming ``what``."""
+    match = MEMORY_RE.match(memory) if isinstance(memory, str) else None
+    if match is None and isinstance(memory, int) and not isinstance(memory, bool):
+        match = MEMORY_RE.match(str(memory))
+    if match is None:
+        raise ValidationError(f"{what} must be a size such as 512m or 2g (a number with unit b, k, m or g), "
+                              f"got {_shown(memory)}")
+    size = int(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()]
+    if size < MEMORY_MIN:
+        raise ValidationError(f"{what} must be at least 6m (Docker's minimum), got {_shown(memory)}")
+    return size
+
+
+def cpu_nanos(cpus: object, what: str = "cpus") -> int:
+    """A CPU limit in cores (``1.5``) as Docker's NanoCpus, or ValidationError naming ``what``."""
+    try:
+        if isinstance(cpus, bool):
+            raise ValueError
+        cores = float(cpus)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        cores = 0.0
+    if not 0.01 <= cores <= 1024 or not isinstance(cpus, (int, float, str)):
+        raise ValidationError(f"{what} must be a number of CPUs from 0.01 to 1024, such as 0.5 or 2, "
+                              f"got {_shown(cpus)}")
+    return int(round(cores * 1e9))

@@ -88,6 +88,21 @@ options:
     type: list
     elements: str
     default: []
+  limits:
+    description:
+      - Memory and CPU limits of the command's container, as the app's services have them (filter
+        C(dockyard.django.app_limits) with V(manage)), so that a data migration cannot starve the
+        other apps of the host. No limit when omitted.
+    type: dict
+    default: {}
+    version_added: 0.3.0
+    suboptions:
+      memory:
+        description: A size such as V(512m) or V(2g) (unit b, k, m or g), at least V(6m).
+        type: str
+      cpus:
+        description: A number of CPUs, such as V(0.5) or V(2).
+        type: float
   user:
     description:
       - The user (C(name), C(uid) or C(uid:gid)) to run the command as; the image's C(USER) when omitted.
@@ -158,6 +173,16 @@ EXAMPLES = r"""
     argv: [collectstatic, --noinput]
     volumes:
       - /srv/shop/static:/static
+
+- name: A data migration held to half a CPU and 1 GiB, as the app's other containers
+  dockyard.django.manage:
+    app: shop
+    image: registry.example.com/shop/web
+    argv: [migrate, --noinput]
+    network: shop_default
+    limits:
+      memory: 1g
+      cpus: 0.5
 
 - name: Check the deployment settings; read-only, so it runs in check mode too
   dockyard.django.manage:
@@ -275,6 +300,8 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
     check_app,
     check_repository,
     check_tag,
+    cpu_nanos,
+    memory_bytes,
 )
 
 LABEL = "dockyard.django.task"
@@ -328,6 +355,9 @@ class DjangoTask:
     changes: bool
     pull: str
     secrets: list[str] = field(default_factory=list)
+    # Docker's units: bytes of memory, NanoCpus; None where there is no limit.
+    memory: int | None = None
+    nano_cpus: int | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DjangoTask:
@@ -343,10 +373,13 @@ class DjangoTask:
         tag = check_tag(params["tag"]) if params["tag"] is not None else read_release_tag(params["root"], app)
         env = read_env_file(params["env_file"] or f"/etc/default/{app}")
         env.update({str(key): "" if value is None else str(value) for key, value in params["env"].items()})
+        limits = params["limits"] or {}
+        memory = memory_bytes(limits["memory"], "limits.memory") if limits.get("memory") is not None else None
+        nano_cpus = cpu_nanos(limits["cpus"], "limits.cpus") if limits.get("cpus") is not None else None
         return cls(app=app, image=image, tag=tag, argv=argv, manage=list(params["manage"]), env=env,
                    network=params["network"], volumes=volumes, user=params["user"] or None,
                    timeout=params["timeout"], changes=params["changes"], pull=params["pull"],
-                   secrets=secret_values(env))
+                   secrets=secret_values(env), memory=memory, nano_cpus=nano_cpus)
 
     @property
     def kind(self) -> str:
@@ -430,7 +463,9 @@ class DjangoTask:
         previous = {signum: signal.signal(signum, _raise_interrupted) for signum in INTERRUPTING_SIGNALS}
         started = time.monotonic()
         try:
-            host_config = client.create_host_config(network_mode=self.network, binds=self.volumes)
+            limits = {key: value for key, value in (("mem_limit", self.memory), ("nano_cpus", self.nano_cpus))
+                      if value is not None}
+            host_config = client.create_host_config(network_mode=self.network, binds=self.volumes, **limits)
             container = client.create_container(
                 self.ref, command=cmd, name=name, labels={LABEL: self.app}, environment=self.env,
                 user=self.user, host_config=host_config, detach=True,
@@ -513,6 +548,10 @@ def main() -> None:
         "manage": {"type": "list", "elements": "str", "default": ["python", "manage.py"]},
         "network": {"type": "str", "default": "none"},
         "volumes": {"type": "list", "elements": "str", "default": []},
+        "limits": {"type": "dict", "default": {}, "options": {
+            "memory": {"type": "str"},
+            "cpus": {"type": "float"},
+        }},
         "user": {"type": "str"},
         "timeout": {"type": "int", "default": 600},
         "changes": {"type": "bool", "default": True},

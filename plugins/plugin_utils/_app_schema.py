@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ansible_collections.dockyard.django.plugins.module_utils._validation import APP_RE, REPOSITORY_RE
+from ansible_collections.dockyard.django.plugins.module_utils._validation import (APP_RE, REPOSITORY_RE, ValidationError,
+                                                                         cpu_nanos, memory_bytes)
 
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -125,6 +126,11 @@ SCHEMA: dict[str, Key] = {
                         "true)."),
     "hsts": Key("bool", "With HTTPS, the front sends Strict-Transport-Security: browsers then refuse plain "
                 "HTTP for the name for proxy_tls_hsts_max_age seconds (default: proxy_tls_hsts, false)."),
+    "limits": Key("limits", "Memory and CPU limits of the app's containers: {memory: 512m, cpus: 1.5} for every "
+                  "one (web, worker, beat, and the one-shot containers of manage commands), and under web, "
+                  "worker, beat or manage the values of that kind of container, over the app's, e.g. "
+                  "{memory: 512m, worker: {memory: 1g, cpus: 2}}. Docker stops a container that needs more "
+                  "memory (out of memory) and holds it to its CPUs (default: no limit)."),
 }
 
 DATABASE_KEYS = ("name", "user", "password")
@@ -290,6 +296,52 @@ def _check_addresses(value: Any) -> str | None:
     return f"must be a list of IP addresses or CIDR networks, e.g. [10.0.0.5, 192.168.1.0/24], got {_shown(value)}"
 
 
+LIMIT_KEYS = ("memory", "cpus")
+LIMIT_SERVICES = ("web", "worker", "beat", "manage")
+
+
+def _limit_problem(value: Mapping[str, Any], allowed: Sequence[str], where: str) -> str | None:
+    unknown = sorted(str(key) for key in value if key not in allowed)
+    if unknown:
+        owner = f"{where.rstrip('.')} " if where else ""
+        return f"{owner}takes {', '.join(allowed)}; unknown: {', '.join(unknown)}"
+    try:
+        if value.get("memory") is not None:
+            memory_bytes(value["memory"], f"{where}memory")
+        if value.get("cpus") is not None:
+            cpu_nanos(value["cpus"], f"{where}cpus")
+    except ValidationError as exc:
+        return str(exc)
+    return None
+
+
+def check_limits(value: Any) -> str | None:
+    """What is wrong with an app's ``limits`` (None when nothing is)."""
+    if not isinstance(value, Mapping):
+        return "must be a mapping such as {memory: 512m, cpus: 1.5, worker: {memory: 1g}}"
+    problem = _limit_problem(value, LIMIT_KEYS + LIMIT_SERVICES, "")
+    if problem:
+        return problem
+    for service in LIMIT_SERVICES:
+        if value.get(service) is not None:
+            if not isinstance(value[service], Mapping):
+                return f"{service} must be a mapping such as {{memory: 1g, cpus: 2}}"
+            problem = _limit_problem(value[service], LIMIT_KEYS, f"{service}.")
+            if problem:
+                return problem
+    return None
+
+
+def limits_for(entry: Mapping[str, Any], service: str) -> dict[str, Any]:
+    """The memory and CPU limits of one kind of container of a checked app entry (web, worker,
+    beat, manage): the service's own over the app's; only the keys that are set."""
+    limits = entry.get("limits") or {}
+    own = limits.get(service) or {}
+    # None stands for "not set" (what a role's argument spec fills in for an absent option).
+    return {key: own[key] if own.get(key) is not None else limits[key]
+            for key in LIMIT_KEYS if own.get(key) is not None or limits.get(key) is not None}
+
+
 def _check_text(value: Any) -> str | None:
     return None if isinstance(value, str) and value else "must be a non-empty string"
 
@@ -316,6 +368,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "size": _check_size,
     "text": _check_text,
     "addresses": _check_addresses,
+    "limits": check_limits,
 }
 
 

@@ -84,6 +84,8 @@ def test_bad_input_is_refused_and_changes_nothing(deployed: str, images: Images,
     ({"healthcheck_pth": "/up"}, "unknown key 'healthcheck_pth' (did you mean 'healthcheck_path'?)"),
     ({"port": 80}, "port must be a port in 1024-65534"),
     ({"oneshot": [["migrate"]]}, "unknown key 'oneshot': it is called 'manage_once' now"),
+    ({"limits": {"worker": {"memory": "2x"}}},
+     "limits worker.memory must be a size such as 512m or 2g (a number with unit b, k, m or g), got '2x'"),
 ])
 @pytest.mark.parametrize("name", ["site.yml", "deploy.yml"])
 def test_a_misspelt_app_entry_is_refused_by_name(deployed: str, images: Images, tmp_path, name: str,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.dockyard.django.plugins.filter.apps import (
     app_groups,
+    app_limits,
     django_app_entries,
     host_address,
     host_addresses,
@@ -138,3 +142,17 @@ def test_acme_apps_are_tls_and_their_tls_keys_reach_the_front() -> None:
     assert entry["tls"] is True
     (site,) = proxy_sites([acme], GROUPS, ADDRESSES)
     assert (site["acme"], site["tls_redirect"], site["hsts"]) == (True, False, True)
+
+
+def test_app_limits_give_a_service_its_own_over_the_apps() -> None:
+    app = {"name": "shop", "limits": {"memory": "512m", "worker": {"cpus": 2}}}
+    assert app_limits(app, "web") == {"memory": "512m"}
+    assert app_limits(app, "worker") == {"memory": "512m", "cpus": 2}
+    assert app_limits({"name": "blog"}, "manage") == {}
+
+
+def test_app_limits_refuse_a_bad_value_or_service_by_name() -> None:
+    with pytest.raises(AnsibleFilterError, match=r"app shop: limits memory must be at least 6m"):
+        app_limits({"name": "shop", "limits": {"memory": "1m"}}, "web")
+    with pytest.raises(AnsibleFilterError, match=r"service must be one of web, worker, beat, manage, got 'db'"):
+        app_limits({"name": "shop"}, "db")

@@ -148,6 +148,8 @@ def run(module_args: dict[str, Any]) -> dict[str, Any]:
     ({"volumes": ["/srv/static"]}, "is not 'src:dst"),
     ({"volumes": ["/srv/static:static"]}, "must be absolute"),
     ({"network": ""}, "network must be"),
+    ({"limits": {"memory": "lots"}}, "limits.memory must be a size such as 512m"),
+    ({"limits": {"cpus": 0}}, "limits.cpus must be a number of CPUs from 0.01"),
 ])
 def test_bad_inputs_fail_before_docker(no_engine: None, app_files: dict[str, str],
                                        overrides: dict[str, Any], message: str) -> None:
@@ -224,6 +226,14 @@ def test_migrate_applies_and_reports(engine: FakeEngine, app_files: dict[str, st
     assert engine.removed == [container.name] and not engine.containers
     assert engine.pulled == []
     assert engine.wait_timeout == 600
+
+
+def test_limits_reach_the_container_in_dockers_units(engine: FakeEngine, app_files: dict[str, str]) -> None:
+    engine.stdout = "No migrations to apply.\n"
+    run(args(app_files, limits={"memory": "512m", "cpus": 1.5}))
+    (container,) = engine.created
+    assert container.kwargs["host_config"] == {"network_mode": "none", "binds": [], "mem_limit": 512 * 1024**2,
+                                               "nano_cpus": 1_500_000_000}
 
 
 def test_migrate_without_work_is_not_changed(engine: FakeEngine, app_files: dict[str, str]) -> None:

@@ -95,3 +95,31 @@ def test_maintenance_keys_are_checked() -> None:
     assert entry_problems(dict(GOOD, maintenance_allow=["10.0.0.300"]))[0].startswith(
         "maintenance_allow must be a list of IP addresses or CIDR networks")
     assert entry_problems(dict(GOOD, maintenance_allow="10.0.0.5"))[0].startswith("maintenance_allow must be a list")
+
+
+def test_limits_are_checked_and_merged_per_service() -> None:
+    from ansible_collections.dockyard.django.plugins.plugin_utils._app_schema import limits_for
+    limits = {"memory": "512m", "cpus": 1.5, "worker": {"memory": "1g", "cpus": 2}, "manage": {"cpus": "0.5"}}
+    assert entry_problems(dict(GOOD, limits=limits)) == []
+    entry = dict(GOOD, limits=limits)
+    assert limits_for(entry, "web") == {"memory": "512m", "cpus": 1.5}
+    assert limits_for(entry, "worker") == {"memory": "1g", "cpus": 2}
+    assert limits_for(entry, "manage") == {"memory": "512m", "cpus": "0.5"}
+    assert limits_for(GOOD, "beat") == {}
+    # What a role's argument spec fills in for an absent option is no limit.
+    assert limits_for(dict(GOOD, limits={"memory": "1g", "cpus": None, "web": None}), "web") == {"memory": "1g"}
+
+
+@pytest.mark.parametrize(("limits", "expected"), [
+    ("1g", "limits must be a mapping such as {memory: 512m, cpus: 1.5, worker: {memory: 1g}}"),
+    ({"mem": "1g"}, "limits takes memory, cpus, web, worker, beat, manage; unknown: mem"),
+    ({"memory": "lots"}, "limits memory must be a size such as 512m or 2g (a number with unit b, k, m or g), got 'lots'"),
+    ({"memory": "4m"}, "limits memory must be at least 6m (Docker's minimum), got '4m'"),
+    ({"cpus": 0}, "limits cpus must be a number of CPUs from 0.01 to 1024, such as 0.5 or 2, got 0"),
+    ({"cpus": "two"}, "limits cpus must be a number of CPUs from 0.01 to 1024, such as 0.5 or 2, got 'two'"),
+    ({"web": "1g"}, "limits web must be a mapping such as {memory: 1g, cpus: 2}"),
+    ({"worker": {"memory": "1g", "swap": "2g"}}, "limits worker takes memory, cpus; unknown: swap"),
+    ({"beat": {"cpus": True}}, "limits beat.cpus must be a number of CPUs from 0.01 to 1024, such as 0.5 or 2, got True"),
+])
+def test_bad_limits_are_named(limits: object, expected: str) -> None:
+    assert entry_problems(dict(GOOD, limits=limits)) == [expected]
