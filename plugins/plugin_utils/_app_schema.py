@@ -22,8 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ansible_collections.dockyard.django.plugins.module_utils._validation import (APP_RE, REPOSITORY_RE, ValidationError,
-                                                                         cpu_nanos, memory_bytes)
+from ansible_collections.dockyard.django.plugins.module_utils._validation import (
+    APP_RE,
+    REPOSITORY_RE,
+    ValidationError,
+    cpu_nanos,
+    memory_bytes,
+)
 
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")

@@ -66,4 +66,3 @@ def test_limits_hold_every_container_of_the_app(deployed: str, images: Images, t
         # The lab as the other tests know it: no limits in the compose files, r1 everywhere.
         assert playbook("site.yml").rc == 0
         assert deploy("demo", deployed).rc == 0
-
