@@ -17,7 +17,8 @@ _PERCENT_RE = re.compile(r"^([0-9]{1,3})%$")
 # The inputs a person gives on the command line, by the name they type there (-e serial=...),
 # with the role variable it sets; other inputs are named by their role variable.
 _CLI_NAMES = {"app": "deploy_app", "tag": "deploy_tag", "serial": "deploy_serial", "backup": "deploy_backup",
-              "lock_wait": "deploy_lock_wait", "operator": "deploy_operator", "takeover": "deploy_takeover"}
+              "maintenance": "deploy_maintenance", "lock_wait": "deploy_lock_wait", "operator": "deploy_operator",
+              "takeover": "deploy_takeover"}
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _OPERATOR_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
 
@@ -81,6 +82,8 @@ def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> 
                             "percentage of them (1%-100%)")
     if "backup" in inputs and as_bool(inputs["backup"]) is None:
         problems.append(f"backup={_shown(inputs['backup'])}: must be true or false")
+    if "maintenance" in inputs and as_bool(inputs["maintenance"]) is None:
+        problems.append(f"maintenance={_shown(inputs['maintenance'])}: must be true or false")
     for key, least in (("lock_wait", 0), ("health_timeout", 1), ("worker_timeout", 1), ("manage_timeout", 1),
                        ("pull_retries", 0), ("retain", 2)):
         if key in inputs:
@@ -111,7 +114,8 @@ def deploy_host_groups(hosts: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The groups the later plays of a run use, per host: ``[{host, groups}]`` for add_host.
 
     ``hosts`` is the run state's ``hosts``: all, web, workers (worker and beat hosts), first_web,
-    and database (the host of the pre-migration backup, or none).
+    and database (the host of the pre-migration backup, or none); fronts (the load balancers
+    of a run in a maintenance window, else none).
     """
     membership: dict[str, list[str]] = {}
 
@@ -130,6 +134,8 @@ def deploy_host_groups(hosts: Mapping[str, Any]) -> list[dict[str, Any]]:
         add(hosts["first_web"], "__deploy_first_web")
     if hosts.get("database"):
         add(hosts["database"], "__deploy_database")
+    for host in hosts.get("fronts") or []:
+        add(host, "__deploy_fronts")
     return [{"host": host, "groups": groups} for host, groups in membership.items()]
 
 

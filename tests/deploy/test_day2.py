@@ -20,8 +20,8 @@ import pytest
 import requests
 
 import lab_helpers
-from conftest import (APPS, VERIFY, dumps_of, front_url, lb_address, lock_of, playbook, release_files, serving,
-                      with_group_vars)
+from conftest import (APPS, VERIFY, Images, deploy, dumps_of, front_url, lb_address, lock_of, playbook,
+                      release_files, serving, with_group_vars)
 from loadgen import named_session
 
 pytestmark = pytest.mark.lab
@@ -180,6 +180,32 @@ def poll_front(stop: threading.Event, seen: list[tuple[int, str | None]]) -> Non
         except requests.RequestException as exc:
             seen.append((0, type(exc).__name__))
         time.sleep(0.2)
+
+
+def test_a_deploy_in_a_maintenance_window(deployed: str, images: Images) -> None:
+    """deploy.yml -e maintenance=true: clients get the app's release, then the maintenance page
+    (opened right before the migrations), then the new release once the run succeeded; never a
+    page of the new release before the window closes, nor an error."""
+    new = images.tag("r2")
+    stop, seen = threading.Event(), []
+    poller = threading.Thread(target=poll_front, args=(stop, seen), daemon=True)
+    poller.start()
+    try:
+        run = deploy("demo", new, "-e", "maintenance=true")
+    finally:
+        stop.set()
+        poller.join()
+        if get_front().status_code == 503:  # the later tests need demo served
+            playbook("maintenance.yml", "-e", "app=demo", "-e", "state=off")
+    assert run.rc == 0, run.out[-4000:]
+    plays = [run.out.index(f"PLAY [Deploy | {phase}]") for phase in
+             ("backup", "maintenance", "manage", "switch", "workers", "finish", "reopen", "report")]
+    assert plays == sorted(plays)
+    # What a client saw, in order: the running release, the maintenance page, the new release.
+    stages = [{(200, deployed): 0, (503, "300"): 1, (200, new): 2}.get(answer) for answer in seen]
+    assert None not in stages and stages == sorted(stages), seen
+    assert 1 in stages, seen
+    assert serving("demo") == {new}
 
 
 # -- restore --------------------------------------------------------------------------------------

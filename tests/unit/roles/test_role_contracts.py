@@ -104,6 +104,22 @@ def set_names(node: Any) -> Iterator[str]:
             yield from set_names(value)
 
 
+def included_outputs(node: Any) -> Iterator[str]:
+    """Facts the entry points of the collection's roles that a task structure includes set (the
+    proxy's maintenance_state sets proxy_maintenance_active for the deploy role to read)."""
+    if isinstance(node, dict):
+        include = node.get("ansible.builtin.include_role")
+        if isinstance(include, dict) and str(include.get("name", "")).startswith("dockyard.django."):
+            entry = REPO / "roles" / include["name"].split(".")[-1] / "tasks" / f"{include.get('tasks_from', 'main')}.yml"
+            if entry.exists():
+                yield from (name for name in set_names(load(entry) or []) if not name.startswith("__"))
+        for value in node.values():
+            yield from included_outputs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from included_outputs(value)
+
+
 def declared(role: Path) -> set[str]:
     names: set[str] = set()
     for vars_file in [role / "defaults" / "main.yml", *sorted((role / "vars").glob("*.yml"))]:
@@ -124,7 +140,7 @@ def test_role_reads_only_what_it_declares(role: Path) -> None:
     reads: dict[str, set[str]] = {}
     for path in role_files(role):
         data = load(path) or []
-        known |= set(set_names(data))
+        known |= set(set_names(data)) | set(included_outputs(data))
         for text in expressions(data):
             for name in names_in(text):
                 reads.setdefault(name, set()).add(path.name)

@@ -32,12 +32,14 @@ def test_input_problems_name_each_input_as_typed() -> None:
             "health_timeout": 120, "retain": 5, "reverse_migrations": []}
     assert input_problems(good) == []
     assert input_problems(dict(good, tag="", mode="rollback", serial=2)) == []
-    problems = input_problems(dict(good, app="../etc", tag="a;b", serial="abc", backup="maybe",
+    assert input_problems(dict(good, maintenance="yes")) == []
+    problems = input_problems(dict(good, app="../etc", tag="a;b", serial="abc", backup="maybe", maintenance="soon",
                                    lock_wait="-1", health_timeout="0", retain=1,
                                    reverse_migrations=["notes"]))
     assert [p.split(":")[0].split("=")[0] for p in problems] == [
-        "app", "tag", "serial", "backup", "lock_wait", "deploy_health_timeout", "deploy_retain",
+        "app", "tag", "serial", "backup", "maintenance", "lock_wait", "deploy_health_timeout", "deploy_retain",
         "deploy_reverse_migrations"]
+    assert "maintenance='soon': must be true or false" in problems
     assert "serial='abc': must be a number of web hosts (1 or more) or a percentage of them (1%-100%)" in problems
     assert input_problems(dict(good, serial="101%"))[0].startswith("serial='101%'")
     assert input_problems(dict(good, tag=None)) == ["tag: give -e tag=<the image tag to deploy>"]
@@ -57,6 +59,8 @@ def test_deploy_host_groups_give_each_host_its_plays() -> None:
         {"host": "worker1", "groups": ["__deploy_all", "__deploy_workers"]},
         {"host": "db1", "groups": ["__deploy_database"]},
     ]
+    # A run in a maintenance window also runs on the fronts.
+    assert deploy_host_groups(dict(hosts, fronts=["lb1"]))[-1] == {"host": "lb1", "groups": ["__deploy_fronts"]}
 
 
 def test_input_problems_check_the_settings_a_command_line_may_override() -> None:
