@@ -84,14 +84,13 @@ def limits_of(host_config: dict[str, Any] | None) -> dict[str, Any]:
     return {"memory": memory or None, "cpus": round(cpus, 3) if cpus else None}
 
 
-def parse_hashes(text: str) -> dict[str, str]:
-    """``docker compose config --hash '*'`` output (``<service> <hash>`` lines) as a mapping."""
-    hashes = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2:
-            hashes[parts[0]] = parts[1]
-    return hashes
+_RECREATE_RE = re.compile(r"\bContainer\s+(\S+)\s+Recreate\b")
+
+
+def parse_recreated(text: str) -> set[str]:
+    """The container names ``docker compose --dry-run up`` says it would recreate (``Container
+    <name>  Recreate`` lines; the ``Recreated`` lines that follow name the same ones)."""
+    return set(_RECREATE_RE.findall(text))
 
 
 def describe_container(info: dict[str, Any], app: str, digests: dict[str, list[str]], now: datetime) -> dict[str, Any]:

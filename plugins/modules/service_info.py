@@ -14,17 +14,18 @@ description:
     slots, C(worker), C(beat)), with its image tag and registry digest, state, health, start
     time and uptime, restart count and resource limits, as C(docker inspect) reports them.
   - With O(compare_config=true), also tells for each container whether it runs the app's
-    configuration as it is now (its env file and compose service). Compose labels each
-    container with the hash of the service's configuration, and
-    C(docker compose config --hash) computes the hash for the files as they are now.
+    configuration as it is now (its env file and compose service). Compose itself is asked, with
+    C(docker compose --dry-run up --no-start), which containers it would recreate for the files
+    as they are now. C(docker compose config --hash) is no help here, since it leaves the env
+    file's contents out while C(up) recreates a container when they change.
   - Throwaway containers of manage commands are not listed (they carry another label).
   - Never starts, stops or writes anything.
 options:
   compare_config:
     description:
-      - Compare each container's configuration hash with the one of the compose file and env
-        file as they are now (RV(containers[].config_current)). Costs one C(docker compose)
-        run per Compose project of the app.
+      - Tell whether each container runs the configuration of the compose file and env file as
+        they are now (RV(containers[].config_current)). Costs one C(docker compose --dry-run)
+        run per Compose project of the app; it pulls nothing, starts and creates nothing.
     type: bool
     default: false
 requirements:
@@ -121,9 +122,10 @@ containers:
       type: str
     config_current:
       description:
-        - With O(compare_config=true), whether that hash is the one of the files as they are now;
-          null when it cannot tell (the service is no longer in the compose file, or the project's
-          files are missing). Absent without O(compare_config).
+        - With O(compare_config=true), whether it runs the configuration of the files as they are
+          now (Compose would not recreate it); null when it cannot tell (the service is no longer
+          in the compose file, its image is gone, or the project's files are missing). Absent
+          without O(compare_config).
       type: bool
 """
 
@@ -138,7 +140,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._app import app_ar
 from ansible_collections.dockyard.django.plugins.module_utils._services import (
     APP_LABEL,
     describe_container,
-    parse_hashes,
+    parse_recreated,
     sort_key,
 )
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
@@ -154,7 +156,7 @@ class ServiceError(Exception):
 
 
 class Services:
-    """Reads the app's containers on this host, and the configuration hashes Compose would give them."""
+    """Reads the app's containers on this host, and which of them Compose would recreate."""
 
     def __init__(self, module: AnsibleModule) -> None:
         self.module = module
@@ -184,30 +186,31 @@ class Services:
             return os.path.join(self.directory, "TAG")
         return os.path.join(self.directory, SLOTS_DIR, f"{project[len(self.app) + 1:]}.env")
 
-    def hashes(self, project: str) -> dict[str, str] | None:
-        """{service: configuration hash} of the files as they are now, for one project (None when
-        its files are missing or Compose refuses them)."""
+    def recreated(self, project: str, services: list[str]) -> set[str] | None:
+        """Names of the project's containers of ``services`` that ``docker compose up`` would
+        recreate for the files as they are now (None when their files are missing or Compose
+        cannot tell: a service gone from the compose file, an image gone from the host)."""
         compose_file = os.path.join(self.directory, "compose.yml")
         env_file = self.env_file_of(project)
         if not (os.path.isfile(compose_file) and os.path.isfile(env_file)):
             return None
-        rc, out, _err = self.module.run_command([
-            self.docker_bin, "compose", "--project-name", project, "--project-directory", self.directory,
-            "--file", compose_file, "--env-file", env_file, "config", "--hash", "*"])
-        return parse_hashes(out) if rc == 0 else None
+        rc, out, err = self.module.run_command([
+            self.docker_bin, "compose", "--dry-run", "--project-name", project, "--project-directory", self.directory,
+            "--file", compose_file, "--env-file", env_file, "up", "--no-start", "--no-deps", "--pull", "never",
+            *services])
+        return parse_recreated(out + err) if rc == 0 else None
 
     def compare(self, containers: list[dict[str, Any]]) -> None:
-        by_project: dict[str, dict[str, str] | None] = {}
+        projects: dict[str, list[str]] = {}
         for container in containers:
-            project = container["project"]
-            if project is None:
-                container["config_current"] = None
-                continue
-            if project not in by_project:
-                by_project[project] = self.hashes(project)
-            hashes = by_project[project]
-            expected = (hashes or {}).get(container["service"] or "")
-            container["config_current"] = None if expected is None else expected == container["config_hash"]
+            if container["project"] is not None and container["service"]:
+                services = projects.setdefault(container["project"], [])
+                if container["service"] not in services:
+                    services.append(container["service"])
+        recreated = {project: self.recreated(project, services) for project, services in projects.items()}
+        for container in containers:
+            stale = recreated.get(container["project"]) if container["project"] is not None else None
+            container["config_current"] = None if stale is None else container["name"] not in stale
 
 
 def main() -> None:

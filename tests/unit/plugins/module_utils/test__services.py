@@ -8,7 +8,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._services import (
     describe_container,
     limits_of,
     parse_docker_time,
-    parse_hashes,
+    parse_recreated,
     repo_digest,
     slot_of,
     sort_key,
@@ -63,7 +63,11 @@ def test_small_parsers() -> None:
     assert repo_digest(["other/x@sha256:1", "registry:5000/demo@sha256:2"], "registry:5000/demo:r1") == "sha256:2"
     assert repo_digest(["other/x@sha256:1"], "registry:5000/demo:r1") == "sha256:1"
     assert limits_of({"CpuQuota": 50000, "CpuPeriod": 100000}) == {"memory": None, "cpus": 0.5}
-    assert parse_hashes("web 1234\nbeat 5678\n\n") == {"web": "1234", "beat": "5678"}
+    dry_run = (" DRY-RUN MODE -  Container shop-a-web-1  Recreate\n"
+               " DRY-RUN MODE -  Container shop-a-web-1  Recreated\n"
+               " DRY-RUN MODE -  Container shop-beat-1  Running\n")
+    assert parse_recreated(dry_run) == {"shop-a-web-1"}
+    assert parse_recreated("") == set()
     names = [{"service": "beat"}, {"service": "web", "slot": "b"}, {"service": "worker"}, {"service": "web", "slot": "a"}]
     assert [(c["service"], c.get("slot")) for c in sorted(names, key=sort_key)] == [
         ("web", "a"), ("web", "b"), ("worker", None), ("beat", None)]

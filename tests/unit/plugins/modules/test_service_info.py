@@ -39,8 +39,10 @@ def docker(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         if argv[1:3] == ["image", "inspect"]:
             return 0, json.dumps([{"Id": "sha256:img", "RepoDigests": ["reg/shop@sha256:d1"]}]), ""
         if argv[1] == "compose":
+            # Compose's dry run: the web container's env file changed since it was created.
             project = argv[argv.index("--project-name") + 1]
-            return 0, ("web h-web-new\n" if project == "shop-a" else "worker h-w\nbeat h-beat\n"), ""
+            return 0, "", (" DRY-RUN MODE -  Container shop-a-web-1  Recreate\n"
+                           " DRY-RUN MODE -  Container shop-a-web-1  Recreated\n" if project == "shop-a" else "")
         return 1, "", "unexpected"
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
@@ -63,8 +65,12 @@ def test_lists_web_first_with_digest_and_compares_config(tmp_path: Path, docker:
     assert [(c["service"], c["slot"], c["digest"]) for c in result["containers"]] == [
         ("web", "a", "sha256:d1"), ("beat", None, "sha256:d1")]
     assert [c["config_current"] for c in result["containers"]] == [False, True]
-    env_files = [argv[argv.index("--env-file") + 1] for argv in docker if argv[0] == "compose"]
-    assert sorted(Path(f).name for f in env_files) == ["TAG", "a.env"]
+    compose_runs = [argv for argv in docker if argv[0] == "compose"]
+    assert sorted(Path(argv[argv.index("--env-file") + 1]).name for argv in compose_runs) == ["TAG", "a.env"]
+    # A dry run that pulls nothing, for the services the project's containers run.
+    assert all(argv[1] == "--dry-run" and argv[-6:-1] == ["up", "--no-start", "--no-deps", "--pull", "never"]
+               for argv in compose_runs)
+    assert sorted(argv[-1] for argv in compose_runs) == ["beat", "web"]
 
 
 def test_without_compare_or_files(tmp_path: Path, docker: list[list[str]]) -> None:
