@@ -17,7 +17,7 @@ _PERCENT_RE = re.compile(r"^([0-9]{1,3})%$")
 # The inputs a person gives on the command line, by the name they type there (-e serial=...),
 # with the role variable it sets; other inputs are named by their role variable.
 _CLI_NAMES = {"app": "deploy_app", "tag": "deploy_tag", "serial": "deploy_serial", "backup": "deploy_backup",
-              "maintenance": "deploy_maintenance", "lock_wait": "deploy_lock_wait", "operator": "deploy_operator",
+              "maintenance": "deploy_maintenance", "restart": "deploy_restart", "lock_wait": "deploy_lock_wait", "operator": "deploy_operator",
               "takeover": "deploy_takeover"}
 _RUN_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _OPERATOR_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
@@ -82,8 +82,9 @@ def input_problems(inputs: Mapping[str, Any], apps: list[Any] | None = None) -> 
                             "percentage of them (1%-100%)")
     if "backup" in inputs and as_bool(inputs["backup"]) is None:
         problems.append(f"backup={_shown(inputs['backup'])}: must be true or false")
-    if "maintenance" in inputs and as_bool(inputs["maintenance"]) is None:
-        problems.append(f"maintenance={_shown(inputs['maintenance'])}: must be true or false")
+    for key in ("maintenance", "restart"):
+        if key in inputs and as_bool(inputs[key]) is None:
+            problems.append(f"{key}={_shown(inputs[key])}: must be true or false")
     for key, least in (("lock_wait", 0), ("health_timeout", 1), ("worker_timeout", 1), ("manage_timeout", 1),
                        ("pull_retries", 0), ("retain", 2)):
         if key in inputs:

@@ -83,16 +83,20 @@ def tag_of_image(image: str) -> str | None:
     return last.split(":", 1)[1] if ":" in last else None
 
 
-def plan_stage(active: str | None, slots: dict[str, SlotState], tag: str) -> StagePlan:
+def plan_stage(active: str | None, slots: dict[str, SlotState], tag: str, restart: bool = False) -> StagePlan:
     """Decide where ``tag`` will serve from.
 
-    - The active slot already serves the tag: nothing to do.
+    - The active slot already serves the tag: nothing to do, unless ``restart`` (a rollout of
+      the app's environment): then the tag starts in the other slot, which reads the env file
+      as it is now, and the front switches to it.
     - Otherwise the tag goes to the slot that is not active (slot ``a`` on a first deploy),
       started unless it already serves the tag (a rerun after a partial failure).
     """
     if active is not None:
         current = slots[active]
         if current.serving and current.tag == tag:
+            if restart:
+                return StagePlan(slot=other(active), start=True, switch=True)
             return StagePlan(slot=active, start=False, switch=False)
         target = other(active)
     else:

@@ -37,6 +37,14 @@ options:
   tag:
     description: The image tag to stage. Required with O(state=staged).
     type: str
+  restart:
+    description:
+      - With O(state=staged), start O(tag) in the other slot even when the active slot serves it,
+        so that the new container reads the app's env file and compose file as they are now (a
+        rollout of a changed environment); RV(switch) is then true.
+    type: bool
+    default: false
+    version_added: 0.3.0
   port:
     description:
       - The app's web port on the host; slot V(a) publishes it, slot V(b) the next one.
@@ -263,7 +271,7 @@ class WebSlots(SlotReader):
         after_active = active
         if state == "staged":
             tag = self.p["tag"]
-            plan = plan_stage(active, before, tag)
+            plan = plan_stage(active, before, tag, self.p["restart"])
             if plan.start:
                 result["changed"] = True
                 if not self.module.check_mode:
@@ -302,6 +310,7 @@ def main() -> None:
     argument_spec.update(
         state=dict(type="str", default="staged", choices=["staged", "active", "stopped"]),
         tag=dict(type="str"),
+        restart=dict(type="bool", default=False),
         port=dict(type="int"),
         slot=dict(type="str", choices=["a", "b"]),
         wait_timeout=dict(type="int", default=120),

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 import lab_helpers
-from conftest import (APPS, VERIFY, Images, deploy, dumps_of, front_url, lb_address, lock_of, playbook,
+from conftest import (APPS, VERIFY, Images, deploy, dumps_of, front_url, lb_address, load_for, lock_of, playbook,
                       release_files, serving, with_group_vars)
 from loadgen import named_session
 
@@ -267,3 +267,53 @@ def test_restore_brings_back_the_dump_and_drops_later_rows(deployed: str, tmp_pa
     assert (audit["mode"], audit["to"], audit["result"]) == ("restore", Path(dumped).name, "ok")
     # The app reads the restored database (web's connections to the replaced one were ended).
     assert get_front("/").status_code == 200
+
+
+# -- config rollouts -------------------------------------------------------------------------------
+
+def env_marks(app: str) -> dict[tuple[str, str], str | None]:
+    """(host, service) -> ROLLOUT_MARK in the environment of each running container of the app."""
+    marks = {}
+    for host in sorted(set(APPS[app]["web"] + APPS[app]["worker"])):
+        for info in containers_of(host, app):
+            if info["State"]["Running"]:
+                env = dict(item.split("=", 1) for item in info["Config"]["Env"])
+                marks[(host, info["Config"]["Labels"]["dockyard.service"])] = env.get("ROLLOUT_MARK")
+    return marks
+
+
+def test_an_env_change_rolls_out_with_the_tag_the_app_runs(deployed: str, tmp_path: Path) -> None:
+    """site.yml with a new env value, then deploy.yml with the current tag: every web, worker and
+    beat container runs the new environment, with zero failed requests, and the release files
+    are untouched; the same with the value taken out again."""
+    mark = uuid.uuid4().hex[:12]
+    apps = ("{{ [dockyard_lab_apps[0] | combine({'env': dockyard_lab_apps[0].env | combine({'ROLLOUT_MARK': '"
+            + mark + "'})})] + dockyard_lab_apps[1:] }}")
+    overlay = with_group_vars(tmp_path, {"dockyard_apps": apps})
+    hosts = APPS["demo"]["web"] + APPS["demo"]["worker"]
+    releases = {host: release_files(host, "demo") for host in hosts}
+    site = playbook("site.yml", *overlay)
+    try:
+        assert site.rc == 0, site.out[-4000:]
+        with load_for("demo") as load:
+            run = deploy("demo", deployed, *overlay)
+        assert run.rc == 0, run.out[-4000:]
+        summary = load.summary()
+        assert summary["sent"] > 50 and not load.failed, f"{summary}: {load.describe_failures()}"
+        assert load.releases() == {deployed}
+        marks = env_marks("demo")
+        assert set(marks) == {("web1", "web"), ("web2", "web"), ("worker1", "worker"), ("worker1", "beat")}, marks
+        assert set(marks.values()) == {mark}, marks
+        # Not a new release: nothing recorded, and no migration ran.
+        assert {host: release_files(host, "demo") for host in hosts} == releases
+        phases = run.out[run.out.rindex("Summarize the run"):].split("TASK [", 1)[0]
+        assert "switch web1" in phases and not re.search(r"^\s+(static|record|backup|manage): ", phases, re.M), phases
+    finally:
+        # The lab's env again, rolled out the same way (the tests after this one read the app).
+        back = playbook("site.yml")
+        assert back.rc == 0, back.out[-4000:]
+        again = deploy("demo", deployed)
+    assert again.rc == 0, again.out[-4000:]
+    assert set(env_marks("demo").values()) == {None}
+    # Every container runs the files as they are now: the same deploy changes nothing.
+    assert "nothing to do" in deploy("demo", deployed).out

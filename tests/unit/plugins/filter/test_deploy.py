@@ -32,7 +32,8 @@ def test_input_problems_name_each_input_as_typed() -> None:
             "health_timeout": 120, "retain": 5, "reverse_migrations": []}
     assert input_problems(good) == []
     assert input_problems(dict(good, tag="", mode="rollback", serial=2)) == []
-    assert input_problems(dict(good, maintenance="yes")) == []
+    assert input_problems(dict(good, maintenance="yes", restart=False)) == []
+    assert input_problems(dict(good, restart="always")) == ["restart='always': must be true or false"]
     problems = input_problems(dict(good, app="../etc", tag="a;b", serial="abc", backup="maybe", maintenance="soon",
                                    lock_wait="-1", health_timeout="0", retain=1,
                                    reverse_migrations=["notes"]))

@@ -47,6 +47,20 @@ def test_plan_stage(active: str | None, slots: dict[str, SlotState], tag: str, e
     assert plan_stage(active, slots, tag) == expected
 
 
+@pytest.mark.parametrize("active, slots, expected", [
+    # an env rollout: the serving tag starts again in the other slot, and the front switches
+    ("a", {"a": SERVING_1, "b": NONE}, StagePlan("b", start=True, switch=True)),
+    ("b", {"a": STOPPED_2, "b": SERVING_1}, StagePlan("a", start=True, switch=True)),
+    # the other slot serves the tag already (a rollout cut short): started again, compose
+    # recreates it only if its configuration is not the one of the files now
+    ("a", {"a": SERVING_1, "b": SERVING_1}, StagePlan("b", start=True, switch=True)),
+])
+def test_plan_stage_restart(active: str, slots: dict[str, SlotState], expected: StagePlan) -> None:
+    assert plan_stage(active, slots, "v1", restart=True) == expected
+    # a new tag goes beside the serving one either way
+    assert plan_stage(active, slots, "v9", restart=True) == plan_stage(active, slots, "v9")
+
+
 def test_no_healthcheck_counts_as_serving_when_running() -> None:
     assert SlotState(exists=True, running=True, health=None, tag="v1").serving
     assert not SlotState(exists=True, running=True, health="unhealthy", tag="v1").serving
