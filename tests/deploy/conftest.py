@@ -124,17 +124,24 @@ def serving(app: str, requests_count: int = 8) -> set[str | None]:
     return load.releases()
 
 
+# The tests' clients pause 50 ms between requests (about 60 requests a second in all, a request
+# every ~16 ms through each switch): the lab, the deploy and its clients share this machine's
+# CPUs, and clients that never pause slow the deploy they watch. `make bench` loads harder.
+CLIENT_PAUSE = 0.05
+
+
 def load_for(app: str) -> LoadGenerator:
     """Steady load through the front: 4 clients, bounded to 15 minutes."""
-    return LoadGenerator(front_url(app), APPS[app]["server_name"], workers=4, max_seconds=900, verify=VERIFY)
+    return LoadGenerator(front_url(app), APPS[app]["server_name"], workers=4, pause=CLIENT_PAUSE, max_seconds=900,
+                         verify=VERIFY)
 
 
 def pages_for(app: str, **kwargs: object) -> PageViewGenerator:
     """Browsers through the front: 4 clients each loading the page and every static file it
     links, each on a new connection; bounded to 30 minutes (as long as a playbook may run,
     lab_helpers.run_playbook: on a crowded machine a deploy outlasts 15)."""
-    return PageViewGenerator(front_url(app, "/"), APPS[app]["server_name"], workers=4, max_seconds=1800,
-                             verify=VERIFY, **kwargs)
+    return PageViewGenerator(front_url(app, "/"), APPS[app]["server_name"], workers=4, pause=CLIENT_PAUSE,
+                             max_seconds=1800, verify=VERIFY, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -211,10 +218,8 @@ def runs_everywhere(app: str, tag: str) -> bool:
         return all(release == tag for release in current) and served.result() == {tag}
 
 
-@pytest.fixture
-def deployed(images: Images) -> Iterator[str]:
-    """demo and solo both run r1 (deployed when they do not), and no lock is held. Every deploy
-    test starts with this check, so both apps are read side by side."""
+def ensure_deployed(images: Images) -> str:
+    """demo and solo both run r1: deployed where they do not. Both apps are read side by side."""
     tag = images.tag("r1")
     with ThreadPoolExecutor(max_workers=len(APPS)) as pool:
         there = dict(zip(APPS, pool.map(lambda app: runs_everywhere(app, tag), APPS)))
@@ -222,8 +227,20 @@ def deployed(images: Images) -> Iterator[str]:
         if not there[app]:
             run = deploy(app, tag)
             assert run.rc == 0, run.out[-4000:]
-    yield tag
+    return tag
+
+
+def assert_no_lock_held() -> None:
     with ThreadPoolExecutor(max_workers=len(APPS)) as pool:
         locks = dict(zip(APPS, pool.map(lock_of, APPS)))
     for app, lock in locks.items():
         assert lock is None, f"the deploy lock of {app} outlived the test"
+
+
+@pytest.fixture
+def deployed(images: Images) -> Iterator[str]:
+    """demo and solo both run r1 (deployed when they do not), and no lock is held. Every deploy
+    test starts with this check."""
+    tag = ensure_deployed(images)
+    yield tag
+    assert_no_lock_held()
