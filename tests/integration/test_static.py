@@ -131,12 +131,12 @@ def test_front_serves_the_union_of_two_releases(site: str, releases: dict[str, s
     response, line = get(site, "/static/notes/demo.css", **{"Accept-Encoding": "identity"})
     assert response.status_code == 200 and "VARIANT restyled" in response.text
     assert response.headers["Cache-Control"] == "public, no-cache" and "upstream=- " in line
-    # A file no served release has goes to the app.
-    response, line = get(site, "/static/notes/not-in-any-release.css")
-    # (404 from the app; the deploy tests beside this one may have moved demo's web1 to its
-    # other slot since the site was set up, and then nginx answers for the missing upstream.)
+    # A file no served release has goes to the app: the access log names the upstream nginx
+    # asked. (What answered there is not this test's: the site points at demo's port on web1,
+    # where the deploy tests beside this one run demo, which refuses this site's Host with 400,
+    # or run nothing for a moment while they switch slots, and then nginx answers 502.)
     assert "upstream=- " not in line and re.search(r"upstream_status=\d{3}", line), line
-    assert response.status_code == 404 or response.status_code >= 502, line
+    assert response.status_code != 200, line
 
 
 def test_pruning_keeps_the_releases_kept_and_served(site: str, releases: dict[str, str]) -> None:
