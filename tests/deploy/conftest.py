@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import time
 import uuid
 import warnings
@@ -142,6 +143,48 @@ def pages_for(app: str, **kwargs: object) -> PageViewGenerator:
     lab_helpers.run_playbook: on a crowded machine a deploy outlasts 15)."""
     return PageViewGenerator(front_url(app, "/"), APPS[app]["server_name"], workers=4, pause=CLIENT_PAUSE,
                              max_seconds=1800, verify=VERIFY, **kwargs)
+
+
+class Background:
+    """A command started now in a process of its own, its output in a file: for a slow build
+    that a later test needs, so that it runs while the tests before that one do."""
+
+    def __init__(self, argv: list[str], timeout: float) -> None:
+        self.argv = argv
+        self.deadline = time.monotonic() + timeout
+        self.log = tempfile.TemporaryFile(mode="w+")  # pylint: disable=consider-using-with  # closed in result()
+        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, text=True)  # pylint: disable=consider-using-with
+
+    def result(self) -> subprocess.CompletedProcess:
+        """Wait for it (until its deadline), then its exit code and output."""
+        try:
+            self.process.wait(timeout=max(1.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.seek(0)
+        return subprocess.CompletedProcess(self.argv, self.process.returncode, self.log.read(), "")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_builds(request: pytest.FixtureRequest, lab: None) -> Iterator[dict[str, Background]]:
+    """Builds that later deploy tests need, started when the first deploy test starts: the
+    Wagtail app's image (test_wagtail.py; minutes of wheels and docker build) builds while the
+    tests before it run. Only for the tests this session runs."""
+    builds: dict[str, Background] = {}
+    if any(item.path.name == "test_wagtail.py" for item in request.session.items):
+        tag = f"w1-{uuid.uuid4().hex[:8]}"
+        builds["wagtail"] = Background(["bash", str(lab_helpers.REPO / "tests/apps/wagtail/build-image.sh"), tag],
+                                       timeout=1800)
+    yield builds
+    for build in builds.values():
+        build.stop()
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import lab_helpers
-from conftest import Run, lb_address, release_files
+from conftest import Background, Run, lb_address, release_files
 from loadgen import named_session
 
 pytestmark = pytest.mark.lab
@@ -109,15 +109,16 @@ def served(path: str) -> requests.Response:
 
 
 @pytest.fixture(scope="module")
-def tags(provisioned: None, machine_docker: lab_helpers.MachineDocker) -> Iterator[tuple[str, str]]:
-    """Two tags of the Wagtail image (one build, pushed twice), the app provisioned through the
-    second inventory source; afterwards the app's containers leave the lab hosts."""
+def tags(provisioned: None, machine_docker: lab_helpers.MachineDocker,
+         early_builds: dict[str, Background]) -> Iterator[tuple[str, str]]:
+    """Two tags of the Wagtail image (one build, pushed twice: the build conftest started with
+    the first deploy test), the app provisioned through the second inventory source; afterwards
+    the app's containers leave the lab hosts."""
     write_certificate()
-    stamp = uuid.uuid4().hex[:8]
-    first, second = f"w1-{stamp}", f"w2-{stamp}"
-    proc = subprocess.run(["bash", str(APP_DIR / "build-image.sh"), first], text=True, capture_output=True,
-                          timeout=1800, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = early_builds["wagtail"].result()
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    first = proc.args[-1]
+    second = first.replace("w1-", "w2-", 1)
     registry = lab_helpers.registry_on_machine()
     machine_docker.run("tag", f"{registry}/wagtail:{first}", f"{registry}/wagtail:{second}")
     machine_docker.run("push", "--quiet", f"{registry}/wagtail:{second}")
