@@ -22,7 +22,7 @@ description:
     so a release whose files did not change sends only its manifest.
   - Symbolic links inside the directory are followed to the file they name inside it; links
     that leave the directory, and anything that is neither a file nor a directory, are left out
-    and listed in RV(skipped).
+    and listed in RV(left_out).
   - The bundle goes to M(dockyard.django.static_store) on the front (it runs no Docker);
     C(ansible.builtin.fetch) and C(ansible.builtin.copy) carry it there through the controller.
 options:
@@ -130,8 +130,10 @@ sent_bytes:
   returned: always
   type: int
   sample: 2304
-skipped:
-  description: Paths left out (links leaving the directory, devices, FIFOs), with why.
+left_out:
+  description:
+    - Paths left out (links leaving the directory, devices, FIFOs), with why.
+    - Not called C(skipped), a key Ansible reads as "the task was skipped".
   returned: always
   type: list
   elements: str
@@ -232,7 +234,7 @@ class StaticBundle:
         self.work = work  # a private temporary directory: spooled contents, named by digest
         self.reference = f"{module.params['repository']}:{module.params['tag']}"
         self.files: dict[str, FileEntry] = {}
-        self.skipped: list[str] = []
+        self.left_out: list[str] = []
 
     # -- reading -------------------------------------------------------------------------
 
@@ -280,12 +282,12 @@ class StaticBundle:
                 elif member.islnk():
                     hard[path] = member_path(member.linkname) or ""
                 else:
-                    self.skipped.append(f"{path}: not a regular file, directory or link")
+                    self.left_out.append(f"{path}: not a regular file, directory or link")
         for path, target in hard.items():
             if target in self.files:
                 self.files[path] = self.files[target]
             else:
-                self.skipped.append(f"{path}: hard link to {target}, which is not in the directory")
+                self.left_out.append(f"{path}: hard link to {target}, which is not in the directory")
         self._follow(links)
 
     def _follow(self, links: dict[str, str]) -> None:
@@ -310,7 +312,7 @@ class StaticBundle:
             if resolved is not None:
                 self.files[path] = self.files[resolved]
             else:
-                self.skipped.append(f"{path}: {why}")
+                self.left_out.append(f"{path}: {why}")
 
     def _spool(self, handle: Any, mtime: int) -> FileEntry:
         """Hash a file's content while writing it to the work directory, once per content."""
@@ -375,7 +377,7 @@ class StaticBundle:
             "bytes": sum(entry.size for entry in self.files.values()),
             "sent_objects": len(sent),
             "sent_bytes": sum(entry.size for entry in sent.values()),
-            "skipped": self.skipped,
+            "left_out": self.left_out,
         }
 
 

@@ -131,8 +131,10 @@ generation:
   returned: always
   type: str
   sample: g7
-skipped:
-  description: With O(unpublished=skip), the releases left out because they are not published.
+not_published:
+  description:
+    - With O(unpublished=skip), the releases left out because they are not published.
+    - Not called C(skipped), a key Ansible reads as "the task was skipped".
   returned: state is serving
   type: list
   elements: str
@@ -305,7 +307,7 @@ class StaticStore:
         if changed and not self.check:
             self._serve(releases)
         return self._result(changed, before, before["releases"], releases, files=len(files),
-                            skipped=skipped if self.params["unpublished"] == "skip" else [])
+                            not_published=skipped if self.params["unpublished"] == "skip" else [])
 
     def retained(self) -> dict[str, Any]:
         before = self._before()

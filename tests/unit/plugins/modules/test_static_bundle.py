@@ -80,7 +80,7 @@ def test_reading_an_archive_follows_links_inside_and_skips_the_rest(tmp_path: An
     assert sorted(bundle.files) == ["css/app.111111111111.css", "css/app.css", "css/chain.css", "css/copy.css"]
     assert len({entry.sha256 for entry in bundle.files.values()}) == 1
     assert bundle.files["css/app.css"].mtime == 1_700_000_000
-    assert sorted(s.split(":")[0] for s in bundle.skipped) == ["fifo", "loop.css", "outside.css"]
+    assert sorted(s.split(":")[0] for s in bundle.left_out) == ["fifo", "loop.css", "outside.css"]
     # The content was spooled once, named by its digest.
     assert sorted(p.name for p in tmp_path.iterdir()) == [bundle.files["css/app.css"].sha256]
 

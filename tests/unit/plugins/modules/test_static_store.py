@@ -88,7 +88,7 @@ def test_serving_needs_published_releases_and_swaps_once(root: str, tmp_path: Pa
 def test_serving_can_skip_releases_never_published(root: str, tmp_path: Path) -> None:
     publish(root, tmp_path, "r1", R1)
     result = run({"app": "demo", "root": root, "state": "serving", "releases": ["r9", "r1"], "unpublished": "skip"})
-    assert result["changed"] and result["serving"] == ["r1"] and result["skipped"] == ["r9"]
+    assert result["changed"] and result["serving"] == ["r1"] and result["not_published"] == ["r9"]
 
 
 def test_retained_never_removes_a_served_release(root: str, tmp_path: Path) -> None:
