@@ -135,6 +135,7 @@ def test_front_serves_the_union_of_two_releases(site: str, releases: dict[str, s
     # asked. (What answered there is not this test's: the site points at demo's port on web1,
     # where the deploy tests beside this one run demo, which refuses this site's Host with 400,
     # or run nothing for a moment while they switch slots, and then nginx answers 502.)
+    response, line = get(site, "/static/notes/not-in-any-release.css")
     assert "upstream=- " not in line and re.search(r"upstream_status=\d{3}", line), line
     assert response.status_code != 200, line
 
