@@ -94,13 +94,13 @@ unit: collection ## Unit tests only (no lab)
 # and the unit tests share the other.
 PYTEST_WORKERS ?= 2
 
-# tests/e2e is the second toolchain's one deploy (make test-core221); this toolchain deploys in
-# tests/deploy. CI's `make test` stays within its time budget by leaving the second toolchain out.
-test: lint lab ## Lint, bring up the lab, run every test against it (this toolchain: ansible-core 2.19)
+# Both supported ansible-core versions: this toolchain (2.19) everywhere; the newest (2.21) in
+# tests/toolchains, which installs .venv-core221 and runs its unit tests, sanity and tests/e2e
+# (one site.yml and deploy, after the deploy tests). tests/e2e is not collected here itself.
+test: lint lab ## Lint, bring up the lab, run every test against it (ansible-core 2.19, and 2.21 in tests/toolchains)
 	pytest tests --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
-# The second toolchain, one step after the other (its deploy of the demo app would wait for the
-# lock of any other deploy on the lab). tests/unit/bench is the bench's (its plots need matplotlib).
+# The second toolchain alone, one step after the other (what tests/toolchains runs in make test). tests/unit/bench is the bench's (its plots need matplotlib).
 test-core221: lab venv-core221 ## The newest ansible-core (2.21, Python 3.13): unit tests, sanity, one deploy on the lab
 	$(VENV_CORE221)/bin/pytest tests/unit/plugins -q
 	$(MAKE) --no-print-directory sanity SANITY_VENV=$(VENV_CORE221) SANITY_PYTHON=3.13

@@ -24,7 +24,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
         path = item.path.relative_to(lab_helpers.REPO / "tests")
         if path.parts[0] == "unit":
             continue
-        deploys = path.parts[0] in ("deploy", "tls") or "provisioned" in item.fixturenames
+        deploys = (path.parts[0] in ("deploy", "tls") or "provisioned" in item.fixturenames
+                   or item.get_closest_marker("deploys") is not None)
         group = "deploy" if deploys else str(path)
         item.add_marker(pytest.mark.xdist_group(group))
     return (yield)
