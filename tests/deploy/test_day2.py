@@ -15,10 +15,12 @@ import textwrap
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 import lab_helpers
 from conftest import (APPS, VERIFY, Images, deploy, dumps_of, front_url, lb_address, load_for, lock_of, playbook,
@@ -319,3 +321,84 @@ def test_an_env_change_rolls_out_with_the_tag_the_app_runs(deployed: str, tmp_pa
     assert set(env_marks("demo").values()) == {None}
     # Every container runs the files as they are now: the same deploy changes nothing.
     assert "nothing to do" in deploy("demo", deployed).out
+
+
+# -- placement changes -----------------------------------------------------------------------------
+
+BEAT_HOSTS = ("worker1", "web2")
+
+
+def beats_running() -> dict[str, int]:
+    """How many beat containers of demo run on worker1 and on web2, both read at once."""
+    def count(host: str) -> int:
+        return len(lab_helpers.host_run(host, "docker", "ps", "-q", "--filter", "label=dockyard.app=demo",
+                                        "--filter", "label=dockyard.service=beat", "--filter",
+                                        "status=running").stdout.split())
+    with ThreadPoolExecutor(len(BEAT_HOSTS)) as pool:
+        return dict(zip(BEAT_HOSTS, pool.map(count, BEAT_HOSTS)))
+
+
+def demo_web_on(host: str) -> list[str]:
+    """The names of demo's web containers on a host, running or not."""
+    return lab_helpers.host_run(host, "docker", "ps", "-a", "--filter", "label=dockyard.app=demo", "--filter",
+                                "label=dockyard.service=web", "--format", "{{.Names}}").stdout.split()
+
+
+def test_beat_moves_and_a_web_host_leaves_through_the_inventory(deployed: str, tmp_path: Path) -> None:
+    """The inventory moves demo's beat from worker1 to web2 and takes web2 out of demo's web
+    group: site.yml stops the old beat before it starts the new one (never two beats at any
+    poll), the front stops routing to web2 before web2's demo web stops (zero failed requests
+    under load), and the deploy after it finds nothing to do. Then the lab's placement again,
+    the same way: beat back on worker1, web2 a web host once the deploy started web there."""
+    inventory = yaml.safe_load(lab_helpers.INVENTORY.read_text())
+    groups = inventory["all"]["children"]["demo"]["children"]
+    groups["demo_beat"]["hosts"] = {"web2": None}
+    groups["demo_web"]["hosts"] = {"web1": None}
+    moved = tmp_path / "moved.yml"
+    moved.write_text(yaml.safe_dump(inventory))
+    # Beside the copy, as beside the lab's inventory: the lab's group_vars.
+    (tmp_path / "group_vars").symlink_to(lab_helpers.INVENTORY.parent / "group_vars")
+    polls: list[dict[str, int]] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        """The beats of demo on both hosts, every 0.2 s (at most 30 minutes)."""
+        deadline = time.monotonic() + 1800
+        while not stop.is_set() and time.monotonic() < deadline:
+            polls.append(beats_running())
+            time.sleep(0.2)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        try:
+            with load_for("demo") as load:
+                site = playbook("site.yml", "-i", str(moved))
+                assert site.rc == 0, site.out[-4000:]
+                run = deploy("demo", deployed, "-i", str(moved))
+            assert run.rc == 0, run.out[-4000:]
+            moved_polls = len(polls)
+            summary = load.summary()
+            assert summary["sent"] > 50 and not load.failed, f"{summary}: {load.describe_failures()}"
+            assert "nothing to do" in run.out, run.out[-3000:]
+            assert beats_running() == {"worker1": 0, "web2": 1}
+            # web2 no longer serves demo: no demo web there, no upstream, no slot files; it
+            # still runs beat from its env and compose files.
+            assert demo_web_on("web2") == [] and serving("demo") == {deployed}
+            assert lab_helpers.host_run("lb1", "test", "-e", "/etc/nginx/dockyard/demo/upstream.d/web2.conf",
+                                        check=False).returncode == 1
+            assert lab_helpers.host_run("web2", "ls", "/var/www/demo").stdout.split() == [
+                "HISTORY.json", "REVERT", "TAG", "compose.yml"]
+        finally:
+            # The lab's placement again (the tests after this one need it), the same way.
+            back = playbook("site.yml")
+            assert back.rc == 0, back.out[-4000:]
+            again = deploy("demo", deployed)
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    assert again.rc == 0, again.out[-4000:]
+    assert beats_running() == {"worker1": 1, "web2": 0}
+    assert len(demo_web_on("web2")) == 1 and serving("demo") == {deployed}
+    # Never two beats, at any poll of the move or of the move back.
+    assert polls and max(sum(poll.values()) for poll in polls) == 1, [p for p in polls if sum(p.values()) > 1]
+    assert moved_polls > 0
