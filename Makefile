@@ -52,7 +52,7 @@ venv-core221: $(VENV_CORE221)/.installed ## Install the second toolchain (ansibl
 
 collection: venv .collections/ansible_collections/dockyard/django
 
-lab: collection ## Bring up the local lab (idempotent)
+lab: collection ## Bring up the local lab (idempotent; LAB_CONNECTION=ssh: Ansible over ssh)
 	@bash lab/bin/prereqs.sh
 	ansible-playbook -i lab/controller.yml lab/up.yml
 
