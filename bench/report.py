@@ -176,22 +176,66 @@ def find(records: list[dict[str, Any]], tool: str, action: str, hosts: int) -> d
 
 
 def ratios(records: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """Per host count: dockyard deploy / baseline deploy, overhead / wall, rollback / deploy."""
+    """Per host count: dockyard deploy / baseline deploy, dockyard deploy / the baseline's
+    "serving steadily" time, overhead / wall, rollback / deploy, no-op / deploy."""
     out: dict[str, dict[str, float | None]] = {}
     for hosts in sorted({r["web_hosts"] for r in records}):
         deploy = find(records, "dockyard", "deploy", hosts)
         base = find(records, "baseline", "deploy", hosts)
         back = find(records, "dockyard", "rollback", hosts)
-
-        def ratio(a: float | None, b: float | None) -> float | None:
-            return round(a / b, 2) if a is not None and b else None
-
+        noop = find(records, "dockyard", "no-op", hosts)
         out[str(hosts)] = {
-            "deploy_vs_baseline": ratio(deploy and deploy["wall_s"], base and base["wall_s"]),
-            "overhead_of_wall": ratio(deploy and deploy["overhead_s"], deploy and deploy["wall_s"]),
-            "rollback_of_deploy": ratio(back and back["wall_s"], deploy and deploy["wall_s"]),
+            "deploy_vs_baseline": _ratio(deploy and deploy["wall_s"], base and base["wall_s"]),
+            "deploy_vs_baseline_steady": _ratio(deploy and deploy["wall_s"], base and base["steady_s"]),
+            "overhead_of_wall": _ratio(deploy and deploy["overhead_s"], deploy and deploy["wall_s"]),
+            "rollback_of_deploy": _ratio(back and back["wall_s"], deploy and deploy["wall_s"]),
+            "noop_of_deploy": _ratio(noop and noop["wall_s"], deploy and deploy["wall_s"]),
         }
     return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+# Issue 17's targets: (what, the figure's key, its limit). Ratios per host count unless noted.
+TARGETS = [
+    ("overhead / wall", "overhead_of_wall", 0.30),
+    ("rollback / deploy", "rollback_of_deploy", 0.5),
+    ("no-op / deploy", "noop_of_deploy", 0.25),
+    ("deploy / pipeline serving steadily", "deploy_vs_baseline_steady", 2.0),
+]
+SCALING_TARGET = 1.5  # dockyard deploy with 4 web hosts / with 1 (serial=50%)
+SITE_NOOP_TARGET_S = 30.0  # site.yml with nothing to change
+
+
+def targets(records: list[dict[str, Any]], site_noop_s: float | None = None) -> list[dict[str, Any]]:
+    """Every target of issue 17 with the figure measured for it and whether it is met
+    (None: not measured in this run)."""
+    rows: list[dict[str, Any]] = []
+    for hosts, figures_of in ratios(records).items():
+        for what, key, limit in TARGETS:
+            rows.append({"target": f"{what}, {hosts} web host(s)", "value": figures_of[key], "limit": limit})
+    one, four = find(records, "dockyard", "deploy", 1), find(records, "dockyard", "deploy", 4)
+    rows.append({"target": "deploy 4 web hosts / 1 web host", "limit": SCALING_TARGET,
+                 "value": _ratio(four and four["wall_s"], one and one["wall_s"])})
+    rows.append({"target": "site.yml with nothing to change, s", "limit": SITE_NOOP_TARGET_S,
+                 "value": round(site_noop_s, 1) if site_noop_s is not None else None})
+    failed = sum(r["requests"]["failed"] for r in records if r["tool"] == "dockyard")
+    broken = sum(r["pages"]["broken"] for r in records if r["tool"] == "dockyard")
+    rows.append({"target": "failed requests + broken page views (dockyard)", "limit": 0, "value": failed + broken})
+    for row in rows:
+        row["met"] = None if row["value"] is None else row["value"] <= row["limit"]
+    return rows
+
+
+def targets_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = ["| target | measured | limit | met |", "|---|---:|---:|---|"]
+    for row in rows:
+        met = "-" if row["met"] is None else ("yes" if row["met"] else "no")
+        value = "-" if row["value"] is None else row["value"]
+        lines.append(f"| {row['target']} | {value} | {row['limit']} | {met} |")
+    return "\n".join(lines) + "\n"
 
 
 def _cell(record: dict[str, Any] | None, key: str) -> str:

@@ -7,13 +7,19 @@ bench/inventory.yml), with steady HTTP load through the nginx front and browser-
   dockyard  deploy (a new tag), no-op (the same tag again), rollback (to REVERT)
   baseline  deploy (another new tag), rollback (swap TAG/REVERT), no-op (the current tag again)
 
+Both tools run once per Ansible connection mode of the lab (--connections, default docker then
+ssh: `docker exec` and ssh with pipelining and ControlPersist, as users connect; lab/up.yml
+switches the lab between them, and the lab is left in the mode it started in). Each mode also
+times a site.yml run with nothing to change. Then every target of issue 17 is printed beside
+its figure, per mode.
+
 Each measured run records its steps per host (the dockyard.django.timeline callback, the
 baseline's timing log) and every request's outcome. Results: bench/results/<date>.json (every
 figure and the machine), <date>.md (the table, also printed), <date>-<N>hosts.png (timelines).
 Benchmarks measure; they never fail on a number. A failed step is recorded with its rc.
 At the end, bench/down.yml removes the bench apps' containers and the hosts web3 and web4.
 
-    python -m bench.run [--hosts 1,2,4] [--skip-setup]
+    python -m bench.run [--hosts 1,2,4] [--connections docker,ssh]
 """
 
 from __future__ import annotations
@@ -99,17 +105,20 @@ def machine() -> dict[str, Any]:
 class Bench:
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
+        # The lab's connection mode while trials run (switch_connection).
+        self.connection = "docker"
         self.front = f"http://{front_address(f'{PREFIX}-lb1')}"
         self.url = f"{self.front}/version"
         self.records: list[dict[str, Any]] = []
 
     def tag(self, name: str) -> str:
-        return f"bench-{self.stamp}-{name}"
+        """A release of this connection mode (each mode deploys releases of its own)."""
+        return f"bench-{self.stamp}-{self.connection}-{name}"
 
     # The two tools
 
     def dockyard(self, action: str, app: str, hosts: int, tag: str | None) -> None:
-        name = f"{hosts}-dockyard-{action}"
+        name = f"{self.connection}-{hosts}-dockyard-{action}"
         timeline = LOGS / f"{name}.timeline.json"
         playbook = "playbooks/rollback.yml" if action == "rollback" else "playbooks/deploy.yml"
         argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}"] + (["-e", f"tag={tag}"] if tag else [])
@@ -117,7 +126,7 @@ class Bench:
                       lambda: report.steps_from_timeline(json.loads(timeline.read_text())))
 
     def baseline(self, action: str, app: str, hosts: int, tag: str | None) -> None:
-        name = f"{hosts}-baseline-{action}"
+        name = f"{self.connection}-{hosts}-baseline-{action}"
         timing = LOGS / f"{name}.timing.tsv"
         timing.write_text("")
         env = dict(os.environ, WEB_HOSTS=" ".join(APPS[hosts][1]), WORKER_HOSTS=" ".join(WORKERS), IMAGE=IMAGE,
@@ -129,7 +138,7 @@ class Bench:
 
     def _measure(self, name: str, tool: str, action: str, app: str, hosts: int, argv: list[str],
                  env: dict[str, str], steps: Any) -> None:
-        log(f"{tool} {action} of {app} ({hosts} web host(s))")
+        log(f"{tool} {action} of {app} ({hosts} web host(s), {self.connection})")
         self._settle(app)
         # Beside the steady requests, browsers: the page and every static file it links, each
         # on a new connection (a page view is broken when one of them is not 200).
@@ -150,6 +159,7 @@ class Bench:
                                        for o in load.outcomes],
                              pages=[report.PageView(at=v.at, ok=v.ok, release=v.release) for v in pages.outcomes])
         record = report.trial_record(trial)
+        record["connection"] = self.connection
         self.records.append(record)
         req = record["requests"]
         log(f"  {record['wall_s']:.1f} s (rc={rc}), serving steadily at {record['steady_s']:.1f} s, "
@@ -178,7 +188,7 @@ class Bench:
         app, _web = APPS[hosts]
         base, ours, theirs = self.tag("base"), self.tag(f"d{hosts}"), self.tag(f"c{hosts}")
         log(f"{app}: bringing it to {base} (not measured)")
-        name = f"{hosts}-setup-deploy"
+        name = f"{self.connection}-{hosts}-setup-deploy"
         must(run(["ansible-playbook", *INVENTORY, "playbooks/deploy.yml", "-e", f"app={app}", "-e", f"tag={base}"],
                  name), f"deploying {base} to {app}", name)
         self.dockyard("deploy", app, hosts, ours)
@@ -186,7 +196,7 @@ class Bench:
         self.dockyard("rollback", app, hosts, None)
         # The classic pipeline has no front that serves static files: forget what dockyard
         # published, so every static file goes to the app hosts again, as without dockyard.
-        name = f"{hosts}-setup-static-off"
+        name = f"{self.connection}-{hosts}-setup-static-off"
         must(run(["ansible", *INVENTORY, "load_balancers", "-m", "dockyard.django.static_store",
                   "-a", json.dumps({"app": app, "state": "absent"})], name), f"removing {app}'s static store", name)
         self.baseline("deploy", app, hosts, theirs)
@@ -194,15 +204,33 @@ class Bench:
         self.baseline("no-op", app, hosts, base)
 
 
-def setup(counts: list[int], stamp: str) -> None:
-    log("starting the bench hosts web3, web4")
-    must(run(["ansible-playbook", "-i", "lab/controller.yml", *INVENTORY, "bench/up.yml"], "setup-up"),
-         "bench/up.yml", "setup-up")
+def switch_connection(connection: str) -> None:
+    """Bring the lab (and the bench hosts) to a connection mode: lab/up.yml writes the
+    inventory for it, and for ssh runs sshd with the lab's key on every host."""
+    env = dict(ansible_env(), LAB_CONNECTION=connection)
+    name = f"setup-connection-{connection}"
+    must(run(["ansible-playbook", "-i", "lab/controller.yml", "lab/up.yml"], name, env), "lab/up.yml", name)
+    name = f"setup-up-{connection}"
+    must(run(["ansible-playbook", "-i", "lab/controller.yml", *INVENTORY, "bench/up.yml"], name, env),
+         "bench/up.yml", name)
+
+
+def site_noop(connection: str) -> float:
+    """Seconds of a site.yml run with nothing to change (the lab provisioned just before)."""
+    name = f"{connection}-site-noop"
+    started = time.time()
+    must(run(["ansible-playbook", *INVENTORY, "playbooks/site.yml"], name), "site.yml", name)
+    return time.time() - started
+
+
+def setup(counts: list[int], connections: list[str], stamp: str) -> None:
+    switch_connection(connections[0])
     log("provisioning the lab with the bench apps (playbooks/site.yml)")
     must(run(["ansible-playbook", *INVENTORY, "playbooks/site.yml"], "setup-site"), "site.yml", "setup-site")
     # Every measured deploy and rollback changes the static files, as most releases do: base is
     # the normal demo image, each deployed release the restyled one (another stylesheet name).
-    names = [("base", "normal")] + [(f"{tool}{n}", "restyled") for n in counts for tool in ("d", "c")]
+    names = [(f"{c}-base", "normal") for c in connections] + [
+        (f"{c}-{tool}{n}", "restyled") for c in connections for n in counts for tool in ("d", "c")]
     for name, variant in names:
         tag = f"bench-{stamp}-{name}"
         log(f"building and pushing demo:{tag} ({variant})")
@@ -214,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", default=os.environ.get("BENCH_HOSTS", "1,2,4"),
                         help="web host counts to measure, from 1, 2, 4 (default: all)")
+    parser.add_argument("--connections", default=os.environ.get("BENCH_CONNECTIONS", "docker,ssh"),
+                        help="the lab's Ansible connection modes to measure in, in order (default: docker,ssh)")
     args = parser.parse_args(argv)
     try:
         counts = sorted({int(n) for n in args.hosts.split(",")})
@@ -221,36 +251,57 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--hosts takes numbers separated by commas, got {args.hosts!r}")
     if not set(counts) <= set(APPS):
         parser.error(f"--hosts: only {sorted(APPS)} web hosts are set up, got {args.hosts!r}")
+    connections = list(dict.fromkeys(c.strip() for c in args.connections.split(",") if c.strip()))
+    if not connections or not set(connections) <= {"docker", "ssh"}:
+        parser.error(f"--connections: docker and/or ssh, got {args.connections!r}")
+    # The lab goes back to the mode it was in (make lab's LAB_CONNECTION, docker by default).
+    lab_mode = os.environ.get("LAB_CONNECTION", "docker")
 
     stamp = time.strftime("%m%d%H%M") + uuid.uuid4().hex[:4]
     date = time.strftime("%Y-%m-%dT%H%M%S")
     started = time.time()
+    bench = Bench(stamp)
+    site_noop_s: dict[str, float] = {}
     try:
-        setup(counts, stamp)
-        bench = Bench(stamp)
-        for hosts in counts:
-            bench.host_count(hosts)
+        setup(counts, connections, stamp)
+        for index, connection in enumerate(connections):
+            if index > 0:
+                switch_connection(connection)
+            bench.connection = connection
+            log(f"site.yml with nothing to change ({connection})")
+            site_noop_s[connection] = site_noop(connection)
+            for hosts in counts:
+                bench.host_count(hosts)
     finally:
         log("removing the bench apps' containers and the bench hosts (bench/down.yml)")
         run(["ansible-playbook", "-i", "lab/controller.yml", *INVENTORY, "bench/down.yml"], "teardown")
+        if bench.connection != lab_mode:
+            log(f"bringing the lab back to LAB_CONNECTION={lab_mode}")
+            run(["ansible-playbook", "-i", "lab/controller.yml", "lab/up.yml"], "teardown-connection",
+                dict(ansible_env(), LAB_CONNECTION=lab_mode))
 
     RESULTS.mkdir(parents=True, exist_ok=True)
+    per_mode = {}
+    sections = []
+    for connection in connections:
+        records = [r for r in bench.records if r["connection"] == connection]
+        rows = report.targets(records, site_noop_s.get(connection))
+        per_mode[connection] = {"ratios": report.ratios(records), "site_noop_s": site_noop_s.get(connection),
+                                "targets": rows}
+        sections.append(f"## Connection: {connection}\n\n{report.markdown(records)}\n"
+                        f"Targets (issue 17):\n\n{report.targets_markdown(rows)}")
     document = {"date": date, "machine": machine(), "seconds": round(time.time() - started, 1),
-                "ratios": report.ratios(bench.records), "trials": bench.records}
+                "connections": per_mode, "trials": bench.records}
     (RESULTS / f"{date}.json").write_text(json.dumps(document, indent=1) + "\n")
-    table = report.markdown(bench.records)
-    ratio_lines = "\n".join(
-        f"- {hosts} web host(s): dockyard/baseline deploy {r['deploy_vs_baseline']}, "
-        f"overhead/wall {r['overhead_of_wall']}, rollback/deploy {r['rollback_of_deploy']}"
-        for hosts, r in document["ratios"].items())
-    (RESULTS / f"{date}.md").write_text(f"# make bench, {date}\n\n{table}\nRatios:\n\n{ratio_lines}\n")
-    for hosts in counts:
-        report.plot(bench.records, hosts, str(RESULTS / f"{date}-{hosts}hosts.png"))
+    text = "\n".join(sections)
+    (RESULTS / f"{date}.md").write_text(f"# make bench, {date}\n\n{text}")
+    for connection in connections:
+        records = [r for r in bench.records if r["connection"] == connection]
+        for hosts in counts:
+            report.plot(records, hosts, str(RESULTS / f"{date}-{connection}-{hosts}hosts.png"))
     print()
-    print(table)
-    print("Ratios:")
-    print(ratio_lines)
-    print(f"\nbench: results in {RESULTS.relative_to(REPO)}/{date}.json, .md and -<N>hosts.png")
+    print(text)
+    print(f"\nbench: results in {RESULTS.relative_to(REPO)}/{date}.json, .md and -<mode>-<N>hosts.png")
     return 0
 
 

@@ -74,7 +74,15 @@ def test_ratios_table_and_plot(tmp_path: Path) -> None:
                report.trial_record(trial("dockyard", "rollback", 5.0)),
                report.trial_record(trial("baseline", "deploy", 10.0))]
     ratios = report.ratios(records)["2"]
-    assert ratios == {"deploy_vs_baseline": 2.0, "overhead_of_wall": 0.7, "rollback_of_deploy": 0.25}
+    assert ratios == {"deploy_vs_baseline": 2.0, "deploy_vs_baseline_steady": 2.0, "overhead_of_wall": 0.7,
+                      "rollback_of_deploy": 0.25, "noop_of_deploy": 0.1}
+    rows = {row["target"]: row for row in report.targets(records, site_noop_s=41.0)}
+    assert rows["overhead / wall, 2 web host(s)"] == {"target": "overhead / wall, 2 web host(s)", "value": 0.7,
+                                                      "limit": 0.3, "met": False}
+    assert rows["no-op / deploy, 2 web host(s)"]["met"] is True
+    assert rows["deploy 4 web hosts / 1 web host"]["met"] is None
+    assert rows["site.yml with nothing to change, s"]["met"] is False
+    assert "| rollback / deploy, 2 web host(s) | 0.25 | 0.5 | yes |" in report.targets_markdown(list(rows.values()))
     table = report.markdown(records)
     assert "| 2 | dockyard | 20.0 | 20.0 | 2.0 | 5.0 | 14.0 | 1/20 | 1/20 | 2/8 | 2/8 |" in table
     assert "| 2 | baseline | 10.0 | 10.0 | - | - |" in table
