@@ -18,7 +18,9 @@ import lab_helpers
 from lab_helpers import host_run, run_module, run_playbook
 from loadgen import front_address
 
-pytestmark = pytest.mark.lab
+# In the deploy group (tests/conftest.py): the proxy role run for this site rewrites the front's
+# shared files, which the deploy tests read (site.yml's idempotence among them).
+pytestmark = [pytest.mark.lab, pytest.mark.deploys]
 
 APP = "itstatic"
 SITE = "itstatic.lab"
