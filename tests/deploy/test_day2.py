@@ -360,15 +360,20 @@ def test_beat_moves_and_a_web_host_leaves_through_the_inventory(deployed: str, t
     (tmp_path / "group_vars").symlink_to(lab_helpers.INVENTORY.parent / "group_vars")
     polls: list[dict[str, int]] = []
     times: list[float] = []
+    errors: list[Exception] = []
     stop = threading.Event()
 
     def watch() -> None:
-        """The beats of demo on both hosts, every 0.2 s (at most 30 minutes)."""
+        """The beats of demo on both hosts, every 0.2 s (at most 30 minutes); a poll that fails
+        ends the watch and is reported, never taken for "no beat"."""
         deadline = time.monotonic() + 1800
-        while not stop.is_set() and time.monotonic() < deadline:
-            polls.append(beats_running())
-            times.append(time.monotonic())
-            time.sleep(0.2)
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                polls.append(beats_running())
+                times.append(time.monotonic())
+                time.sleep(0.2)
+        except (subprocess.SubprocessError, OSError) as error:
+            errors.append(error)
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
@@ -396,9 +401,12 @@ def test_beat_moves_and_a_web_host_leaves_through_the_inventory(deployed: str, t
             assert back.rc == 0, back.out[-4000:]
             again = deploy("demo", deployed)
     finally:
+        ended = time.monotonic()
         stop.set()
         watcher.join(timeout=30)
     assert again.rc == 0, again.out[-4000:]
+    # The polls covered both moves to their end: a watch that died early would see no second beat.
+    assert not errors and times and times[-1] >= ended - 5, (errors, times[-1:], ended)
     assert beats_running() == {"worker1": 1, "web2": 0}
     assert len(demo_web_on("web2")) == 1 and serving("demo") == {deployed}
     # Never two beats, at any poll of the move or of the move back.
