@@ -1,7 +1,8 @@
 # Copyright: dockyard.django contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The containers of an app's services on one host, as ``docker inspect`` describes them:
-pure functions that turn the engine's JSON into what service_info returns.
+pure functions that turn the engine's JSON into what service_info returns, and the reader that
+asks the docker CLI (service_info and app_state_info).
 
 Every container of an app's compose file carries the labels ``dockyard.app`` and
 ``dockyard.service`` (the django_app role's template); Compose adds its project, service and
@@ -14,9 +15,13 @@ Private to this collection (the leading underscore): no compatibility promise.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from datetime import datetime, timezone
 from typing import Any
+
+from ansible_collections.dockyard.django.plugins.module_utils._web_slot import SLOTS, SLOTS_DIR, SlotState
 
 APP_LABEL = "dockyard.app"
 SERVICE_LABEL = "dockyard.service"
@@ -136,3 +141,96 @@ def sort_key(container: dict[str, Any]) -> tuple[int, str, str]:
     service = container.get("service") or ""
     rank = SERVICE_ORDER.index(service) if service in SERVICE_ORDER else len(SERVICE_ORDER)
     return rank, container.get("slot") or "", container.get("name") or ""
+
+
+def slots_of(containers: list[dict[str, Any]]) -> dict[str, SlotState]:
+    """What runs in each web slot, from the containers as ``describe_container`` gives them
+    (what web_slot_info reads from the engine): a running container wins over a stopped one."""
+    found: dict[str, SlotState] = {}
+    for slot in SLOTS:
+        webs = [c for c in containers if c.get("service") == "web" and c.get("slot") == slot]
+        webs.sort(key=lambda c: not c.get("running"))
+        found[slot] = SlotState(exists=True, running=bool(webs[0]["running"]), health=webs[0].get("health"),
+                                tag=webs[0].get("tag")) if webs else SlotState()
+    return found
+
+
+def default_route_source(route: str) -> str | None:
+    """The source address of ``ip -4 route get <address>``'s answer (``... src 10.0.0.21 ...``),
+    which Ansible's facts report as ``default_ipv4.address``; None without a route."""
+    words = route.split()
+    for index, word in enumerate(words[:-1]):
+        if word == "src":
+            return words[index + 1]
+    return None
+
+
+class ServiceError(Exception):
+    """A docker command failed; the message says which and why."""
+
+
+class Services:
+    """Reads the app's containers on this host, and which of them Compose would recreate."""
+
+    def __init__(self, module: Any, app: str, root: str) -> None:
+        self.module = module
+        self.app = app
+        self.directory = os.path.join(root, app)
+        self.docker_bin = module.get_bin_path("docker", required=True)
+
+    def docker(self, *argv: str) -> str:
+        rc, out, err = self.module.run_command([self.docker_bin, *argv])
+        if rc != 0:
+            raise ServiceError(f"docker {argv[0]} failed (rc={rc}): {err.strip()[-500:]}")
+        return out
+
+    def read(self, now: datetime) -> list[dict[str, Any]]:
+        ids = self.docker("ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={APP_LABEL}={self.app}").split()
+        if not ids:
+            return []
+        infos = json.loads(self.docker("container", "inspect", *ids))
+        images = sorted({str(info.get("Image")) for info in infos if info.get("Image")})
+        digests = {str(image["Id"]): image.get("RepoDigests") or []
+                   for image in json.loads(self.docker("image", "inspect", *images))} if images else {}
+        return sorted((describe_container(info, self.app, digests, now) for info in infos), key=sort_key)
+
+    def image_exists(self, reference: str) -> bool:
+        """Whether the engine has the image ``reference`` (repository:tag)."""
+        rc, _out, err = self.module.run_command([self.docker_bin, "image", "inspect", "--format", "{{.Id}}", reference])
+        if rc == 0:
+            return True
+        if "no such image" in err.lower():
+            return False
+        raise ServiceError(f"docker image inspect failed (rc={rc}): {err.strip()[-500:]}")
+
+    def env_file_of(self, project: str) -> str:
+        """The env file a project's compose runs interpolate with: a slot's, or TAG."""
+        if project == self.app:
+            return os.path.join(self.directory, "TAG")
+        return os.path.join(self.directory, SLOTS_DIR, f"{project[len(self.app) + 1:]}.env")
+
+    def recreated(self, project: str, services: list[str]) -> set[str] | None:
+        """Names of the project's containers of ``services`` that ``docker compose up`` would
+        recreate for the files as they are now (None when their files are missing or Compose
+        cannot tell: a service gone from the compose file, an image gone from the host)."""
+        compose_file = os.path.join(self.directory, "compose.yml")
+        env_file = self.env_file_of(project)
+        if not (os.path.isfile(compose_file) and os.path.isfile(env_file)):
+            return None
+        rc, out, err = self.module.run_command([
+            self.docker_bin, "compose", "--dry-run", "--project-name", project, "--project-directory", self.directory,
+            "--file", compose_file, "--env-file", env_file, "up", "--no-start", "--no-deps", "--pull", "never",
+            *services])
+        return parse_recreated(out + err) if rc == 0 else None
+
+    def compare(self, containers: list[dict[str, Any]]) -> None:
+        projects: dict[str, list[str]] = {}
+        for container in containers:
+            if container["project"] is not None and container["service"]:
+                services = projects.setdefault(container["project"], [])
+                if container["service"] not in services:
+                    services.append(container["service"])
+        recreated = {project: self.recreated(project, services) for project, services in projects.items()}
+        for container in containers:
+            stale = recreated.get(container["project"]) if container["project"] is not None else None
+            container["config_current"] = None if stale is None else container["name"] not in stale

@@ -123,6 +123,16 @@ def describe(active: str | None, slots: dict[str, SlotState], base_port: int) ->
     return "\n".join(lines) + "\n"
 
 
+def read_slot_file(directory: str) -> str | None:
+    """The slot the app directory's SLOT file names; None before a first deploy."""
+    path = os.path.join(directory, SLOT_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_slot_file(handle.read(16), path)
+    except FileNotFoundError:
+        return None
+
+
 class SlotReader:
     """Reads the slots of one app on this host: the SLOT file and each slot's web container.
 
@@ -160,11 +170,7 @@ class SlotReader:
                          tag=tag_of_image(info["Config"]["Image"]))
 
     def read_active(self) -> str | None:
-        try:
-            with open(self.slot_path, encoding="utf-8") as handle:
-                return parse_slot_file(handle.read(16), self.slot_path)
-        except FileNotFoundError:
-            return None
+        return read_slot_file(self.directory)
 
     def read(self) -> tuple[str | None, dict[str, SlotState]]:
         """The active slot (None before a first deploy) and what runs in each slot."""

@@ -129,88 +129,17 @@ containers:
       type: bool
 """
 
-import json
-import os
 from datetime import datetime, timezone
-from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
-from ansible_collections.dockyard.django.plugins.module_utils._services import (
-    APP_LABEL,
-    describe_container,
-    parse_recreated,
-    sort_key,
-)
+from ansible_collections.dockyard.django.plugins.module_utils._services import ServiceError, Services
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
     check_absolute,
     check_app,
 )
-from ansible_collections.dockyard.django.plugins.module_utils._web_slot import SLOTS_DIR
-
-
-class ServiceError(Exception):
-    """A docker command failed; the message says which and why."""
-
-
-class Services:
-    """Reads the app's containers on this host, and which of them Compose would recreate."""
-
-    def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
-        self.app: str = module.params["app"]
-        self.directory = os.path.join(module.params["root"], self.app)
-        self.docker_bin = module.get_bin_path("docker", required=True)
-
-    def docker(self, *argv: str) -> str:
-        rc, out, err = self.module.run_command([self.docker_bin, *argv])
-        if rc != 0:
-            raise ServiceError(f"docker {argv[0]} failed (rc={rc}): {err.strip()[-500:]}")
-        return out
-
-    def read(self, now: datetime) -> list[dict[str, Any]]:
-        ids = self.docker("ps", "--all", "--quiet", "--no-trunc", "--filter", f"label={APP_LABEL}={self.app}").split()
-        if not ids:
-            return []
-        infos = json.loads(self.docker("container", "inspect", *ids))
-        images = sorted({str(info.get("Image")) for info in infos if info.get("Image")})
-        digests = {str(image["Id"]): image.get("RepoDigests") or []
-                   for image in json.loads(self.docker("image", "inspect", *images))} if images else {}
-        return sorted((describe_container(info, self.app, digests, now) for info in infos), key=sort_key)
-
-    def env_file_of(self, project: str) -> str:
-        """The env file a project's compose runs interpolate with: a slot's, or TAG."""
-        if project == self.app:
-            return os.path.join(self.directory, "TAG")
-        return os.path.join(self.directory, SLOTS_DIR, f"{project[len(self.app) + 1:]}.env")
-
-    def recreated(self, project: str, services: list[str]) -> set[str] | None:
-        """Names of the project's containers of ``services`` that ``docker compose up`` would
-        recreate for the files as they are now (None when their files are missing or Compose
-        cannot tell: a service gone from the compose file, an image gone from the host)."""
-        compose_file = os.path.join(self.directory, "compose.yml")
-        env_file = self.env_file_of(project)
-        if not (os.path.isfile(compose_file) and os.path.isfile(env_file)):
-            return None
-        rc, out, err = self.module.run_command([
-            self.docker_bin, "compose", "--dry-run", "--project-name", project, "--project-directory", self.directory,
-            "--file", compose_file, "--env-file", env_file, "up", "--no-start", "--no-deps", "--pull", "never",
-            *services])
-        return parse_recreated(out + err) if rc == 0 else None
-
-    def compare(self, containers: list[dict[str, Any]]) -> None:
-        projects: dict[str, list[str]] = {}
-        for container in containers:
-            if container["project"] is not None and container["service"]:
-                services = projects.setdefault(container["project"], [])
-                if container["service"] not in services:
-                    services.append(container["service"])
-        recreated = {project: self.recreated(project, services) for project, services in projects.items()}
-        for container in containers:
-            stale = recreated.get(container["project"]) if container["project"] is not None else None
-            container["config_current"] = None if stale is None else container["name"] not in stale
 
 
 def main() -> None:
@@ -222,7 +151,7 @@ def main() -> None:
         check_absolute(module.params["root"])
     except ValidationError as exc:
         module.fail_json(msg=str(exc))
-    services = Services(module)
+    services = Services(module, module.params["app"], module.params["root"])
     try:
         containers = services.read(datetime.now(timezone.utc))
         if module.params["compare_config"]:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from ansible_collections.dockyard.django.plugins.module_utils._services import (
+    default_route_source,
     describe_container,
     limits_of,
     parse_docker_time,
     parse_recreated,
     repo_digest,
     slot_of,
+    slots_of,
     sort_key,
     tag_of,
 )
+from ansible_collections.dockyard.django.plugins.module_utils._web_slot import SlotState
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -71,3 +76,24 @@ def test_small_parsers() -> None:
     names = [{"service": "beat"}, {"service": "web", "slot": "b"}, {"service": "worker"}, {"service": "web", "slot": "a"}]
     assert [(c["service"], c.get("slot")) for c in sorted(names, key=sort_key)] == [
         ("web", "a"), ("web", "b"), ("worker", None), ("beat", None)]
+
+
+def test_slots_of_prefers_a_running_container() -> None:
+    containers = [
+        {"service": "web", "slot": "a", "running": False, "health": None, "tag": "v1"},
+        {"service": "web", "slot": "a", "running": True, "health": "starting", "tag": "v2"},
+        {"service": "worker", "slot": None, "running": True, "health": None, "tag": "v2"},
+    ]
+    slots = slots_of(containers)
+    assert slots["a"] == SlotState(exists=True, running=True, health="starting", tag="v2")
+    assert slots["b"] == SlotState()
+
+
+@pytest.mark.parametrize(("route", "address"), [
+    ("8.8.8.8 via 172.29.47.1 dev eth0 src 172.29.47.21 uid 0 \n    cache \n", "172.29.47.21"),
+    ("8.8.8.8 dev wg0 src 10.8.0.2 uid 0\n", "10.8.0.2"),
+    ("", None),
+    ("8.8.8.8 dev eth0 src", None),
+])
+def test_default_route_source(route: str, address: str | None) -> None:
+    assert default_route_source(route) == address
