@@ -102,6 +102,19 @@ def test_deploying_the_current_tag_changes_nothing(images: Images) -> None:
     assert "nothing to do" in run.out
 
 
+def test_a_worker_stopped_by_hand_is_started_by_a_deploy_of_the_current_tag(images: Images) -> None:
+    """Not "nothing to do": the one read per host sees the stopped worker, and the run starts it."""
+    current = release_files("web1", "demo")[0]
+    host = APPS["demo"]["worker"][0]
+    lab_helpers.host_run(host, "docker", "stop", "demo-worker-1")
+    run = deploy("demo", current)
+    assert run.rc == 0, run.out[-4000:]
+    assert "nothing to do" not in run.out
+    state = lab_helpers.host_run(host, "docker", "inspect", "--format", "{{.State.Running}} {{.Config.Image}}",
+                                 "demo-worker-1").stdout.split()
+    assert state[0] == "true" and state[1].endswith(f":{current}"), state
+
+
 def test_rollback_to_revert_without_pulling(images: Images) -> None:
     current, previous = release_files("web1", "demo")
     assert previous is not None
@@ -112,9 +125,10 @@ def test_rollback_to_revert_without_pulling(images: Images) -> None:
     assert_pages_whole(pages, {current, previous})
     assert serving("demo") == {previous}
     assert_release("demo", previous, current)
-    # The image was retained: the pull step found it and pulled nothing.
+    # The image was retained: the pull phase's read found it, and nothing was pulled.
+    pull = run.out.split("TASK [dockyard.django.deploy : Pull")[1].split("TASK [")[0]
     for host in APPS["demo"]["web"]:
-        assert f"ok: [{host}]" in run.out.split("TASK [dockyard.django.deploy : Pull")[1].split("TASK [")[0]
+        assert f"skipping: [{host}]" in pull, pull
 
 
 def test_single_web_host_app_fails_no_request(deployed: str, images: Images, tmp_path) -> None:
