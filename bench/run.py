@@ -4,7 +4,7 @@ For each host count (1, 2, 4 web hosts: the apps bench1, bench2, bench4 of
 bench/inventory.yml), with steady HTTP load through the nginx front and browser-like page views
 (the page and every static file it links; a release's stylesheet differs from the base's):
 
-  dockyard  deploy (a new tag), no-op (the same tag again), rollback (to REVERT)
+  dockyard  deploy (a new tag), no-op (the same tag again), rollback (to REVERT), serial=50%
   baseline  deploy (another new tag), rollback (swap TAG/REVERT), no-op (the current tag again)
 
 Both tools run once per Ansible connection mode of the lab (--connections, default docker then
@@ -51,6 +51,7 @@ APPS = {1: ("bench1", ["web1"]), 2: ("bench2", ["web1", "web2"]), 4: ("bench4", 
 WORKERS = ["worker1"]
 PREFIX = os.environ.get("LAB_PREFIX", "dockyard-lab")
 IMAGE = "registry:5000/demo"  # as the lab hosts know it
+SERIAL = "50%"  # dockyard's batches: half the web hosts at a time
 
 
 def log(message: str) -> None:
@@ -121,7 +122,9 @@ class Bench:
         name = f"{self.connection}-{hosts}-dockyard-{action}"
         timeline = LOGS / f"{name}.timeline.json"
         playbook = "playbooks/rollback.yml" if action == "rollback" else "playbooks/deploy.yml"
-        argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}"] + (["-e", f"tag={tag}"] if tag else [])
+        # Half the web hosts at a time, as issue 17's scaling target says (1 host: one batch of 1).
+        argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}", "-e", f"serial={SERIAL}"] + (
+            ["-e", f"tag={tag}"] if tag else [])
         self._measure(name, "dockyard", action, app, hosts, argv, ansible_env(timeline),
                       lambda: report.steps_from_timeline(json.loads(timeline.read_text())))
 
