@@ -109,7 +109,7 @@ def test_a_worker_stopped_by_hand_is_started_by_a_deploy_of_the_current_tag(imag
     lab_helpers.host_run(host, "docker", "stop", "demo-worker-1")
     run = deploy("demo", current)
     assert run.rc == 0, run.out[-4000:]
-    assert "nothing to do" not in run.out
+    assert "result: nothing to do" not in run.out and "result: ok" in run.out, run.out[-3000:]
     state = lab_helpers.host_run(host, "docker", "inspect", "--format", "{{.State.Running}} {{.Config.Image}}",
                                  "demo-worker-1").stdout.split()
     assert state[0] == "true" and state[1].endswith(f":{current}"), state
