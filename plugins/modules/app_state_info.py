@@ -32,9 +32,9 @@ options:
   compare_config:
     description:
       - Tell whether each container runs the configuration of the compose file and env file as
-        they are now, as M(dockyard.django.service_info) does (RV(containers[].config_current)).
+        they are now, as M(dockyard.django.service_info) does (C(config_current) in each of RV(containers)).
         Costs one C(docker compose --dry-run) run per Compose project of the app.
-      - Skipped (no RV(containers[].config_current)) when O(tag) is given and C(TAG) names another release.
+      - Skipped (no C(config_current)) when O(tag) is given and C(TAG) names another release.
     type: bool
     default: false
   address:
