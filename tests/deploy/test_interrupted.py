@@ -24,7 +24,8 @@ KILL_POINTS = {
     "after record": ("PLAY [Deploy | backup]", 1, 0.0),
     "after the manage commands": ("PLAY [Deploy | switch]", 1, 0.0),
     "between two web batches": ("PLAY [Deploy | switch]", 2, 0.0),
-    "during the workers phase": ("TASK [dockyard.django.deploy : Run on the release in TAG", 1, 1.0),
+    "while workers start in the background": ("TASK [dockyard.django.deploy : Run on the release in TAG", 1, 1.0),
+    "during the workers phase": ("TASK [dockyard.django.deploy : Wait until workers and beat run the release", 1, 0.0),
 }
 CONTINUE_RE = re.compile(r"continue it with: (ansible-playbook playbooks/deploy\.yml -e app=demo -e tag=\S+ "
                          r"-e takeover=[A-Za-z0-9_.:-]+)")
