@@ -4,7 +4,7 @@ For each host count (1, 2, 4 web hosts: the apps bench1, bench2, bench4 of
 bench/inventory.yml), with steady HTTP load through the nginx front and browser-like page views
 (the page and every static file it links; a release's stylesheet differs from the base's):
 
-  dockyard  deploy (a new tag), no-op (the same tag again), rollback (to REVERT), serial=50%
+  dockyard  deploy (a new tag), no-op (the same tag again) with serial=50%, rollback (to REVERT)
   baseline  deploy (another new tag), rollback (swap TAG/REVERT), no-op (the current tag again)
 
 Both tools run once per Ansible connection mode of the lab (--connections, default docker then
@@ -122,8 +122,10 @@ class Bench:
         name = f"{self.connection}-{hosts}-dockyard-{action}"
         timeline = LOGS / f"{name}.timeline.json"
         playbook = "playbooks/rollback.yml" if action == "rollback" else "playbooks/deploy.yml"
-        # Half the web hosts at a time, as issue 17's scaling target says (1 host: one batch of 1).
-        argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}", "-e", f"serial={SERIAL}"] + (
+        # A deploy switches half the web hosts at a time, as issue 17's scaling target says (1 host:
+        # one batch of 1); a rollback, all at once (its default).
+        serial = [] if action == "rollback" else ["-e", f"serial={SERIAL}"]
+        argv = ["ansible-playbook", *INVENTORY, playbook, "-e", f"app={app}", *serial] + (
             ["-e", f"tag={tag}"] if tag else [])
         self._measure(name, "dockyard", action, app, hosts, argv, ansible_env(timeline),
                       lambda: report.steps_from_timeline(json.loads(timeline.read_text())))
