@@ -140,6 +140,9 @@ def test_a_refused_new_file_is_removed(site: Path, tmp_path: Path) -> None:
 def test_a_failed_reload_is_reported(site: Path, tmp_path: Path) -> None:
     result = fail(args(site, tmp_path, reload=script(tmp_path, "reload-no", status=1)))
     assert "were written and accepted, but the reload" in result["msg"]
+    # nginx accepted the file: it stays, so the next call does not see a change that is not there.
+    assert "server 10.0.0.11:8002 " in (site / "web1.conf").read_text()
+    assert calls(tmp_path) == ["validate", "reload-no"]
 
 
 def test_a_site_that_is_not_configured_fails_and_creates_nothing(tmp_path: Path) -> None:
