@@ -393,8 +393,9 @@ def test_beat_moves_and_a_web_host_leaves_through_the_inventory(deployed: str, t
             assert demo_web_on("web2") == [] and serving("demo") == {deployed}
             assert lab_helpers.host_run("lb1", "test", "-e", "/etc/nginx/dockyard/demo/upstream.d/web2.conf",
                                         check=False).returncode == 1
-            assert lab_helpers.host_run("web2", "ls", "/var/www/demo").stdout.split() == [
-                "HISTORY.json", "REVERT", "TAG", "compose.yml"]
+            # (REVERT only if demo ran a release before this one: not on a lab that ran only this test.)
+            left = set(lab_helpers.host_run("web2", "ls", "/var/www/demo").stdout.split())
+            assert {"HISTORY.json", "TAG", "compose.yml"} <= left <= {"HISTORY.json", "REVERT", "TAG", "compose.yml"}, left
         finally:
             # The lab's placement again (the tests after this one need it), the same way.
             back = playbook("site.yml")
