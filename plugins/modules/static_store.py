@@ -60,6 +60,9 @@ options:
     description:
       - With O(state=serving), the releases whose files the front serves, in precedence order
         (first wins). An empty list serves none (requests go to the app).
+      - With O(state=present), optional; once the release is published, serve these as
+        O(state=serving) does, in the same run (one call instead of two). Each must be published
+        already or be O(release); else nothing changes and the module fails naming it.
     type: list
     elements: str
   unpublished:
@@ -99,6 +102,13 @@ EXAMPLES = r"""
     app: demo
     release: build-43
     bundle: /var/lib/dockyard/static-bundles/demo-build-43.tar
+
+- name: Publish the release and serve it before the releases still running, in one call
+  dockyard.django.static_store:
+    app: demo
+    release: build-43
+    bundle: /var/lib/dockyard/static-bundles/demo-build-43.tar
+    releases: [build-43, build-42]
 
 - name: Serve the new release's files, and the files of the releases still running
   dockyard.django.static_store:
@@ -193,7 +203,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
 )
 
 REQUIRED = {"present": ("release", "bundle"), "serving": ("releases",), "retained": ("keep",), "absent": ()}
-ACCEPTED = {"present": {"release", "bundle", "remove_bundle"}, "serving": {"releases", "unpublished"},
+ACCEPTED = {"present": {"release", "bundle", "remove_bundle", "releases"}, "serving": {"releases", "unpublished"},
             "retained": {"keep"},
             "absent": set()}
 STATE_OPTIONS = {"release", "bundle", "releases", "keep"}
@@ -276,23 +286,33 @@ class StaticStore:
             example = next(path for path, entry in sorted(files.items()) if entry.sha256 in missing)
             raise StoreError(f"bundle {bundle} lacks {len(missing)} content(s) the store does not have "
                              f"(for instance {example}): was it made with exclude from another store?")
+        # Serve these afterwards (releases), or keep serving what is served.
+        wanted_serving = self.params["releases"]
+        serving = before["serving"] if wanted_serving is None else wanted_serving
+        unknown = [name for name in serving if name != release and name not in before["releases"]]
+        if unknown:
+            raise StoreError(f"release {unknown[0]} is not published in {self.store.base}: publish it first "
+                             "(state=present)")
         current = self.store.manifest(release)
         same = current is not None and manifest_digest(current) == manifest_digest(files)
         wanted = self.store.to_ingest(files, carried)
-        changed = not same or bool(wanted)
-        serving = before["serving"]
-        if changed and not self.check:
+        published = not same or bool(wanted)
+        # A served release whose files changed (a tag pushed again) is served with its new files.
+        live_serving, generation = self.store.serving()
+        reserve = (not same and release in serving) or (
+            wanted_serving is not None and (live_serving != serving or generation is None
+                                            or self.store.live_generation() != generation))
+        if published and not self.check:
             added_bytes = self.store.ingest(bundle, wanted)
             self.store.write_release(release, files)
-            # A served release whose files changed (a tag pushed again): serve its new files.
-            if not same and release in serving:
-                self._serve(serving)
         else:
             added_bytes = sum(entry.size for entry in wanted.values())
+        if reserve and not self.check:
+            self._serve(serving)
         if self.params["remove_bundle"] and not self.check:
             os.unlink(bundle)
         after_releases = sorted(set(before["releases"]) | {release})
-        return self._result(changed, before, after_releases, serving, files=len(files),
+        return self._result(published or reserve, before, after_releases, serving, files=len(files),
                             added_objects=len(wanted), added_bytes=added_bytes)
 
     def serving(self) -> dict[str, Any]:

@@ -85,6 +85,31 @@ def test_serving_needs_published_releases_and_swaps_once(root: str, tmp_path: Pa
     assert (live / "robots.txt").read_bytes() == b"v2 again"
 
 
+def test_publish_can_serve_in_the_same_call(root: str, tmp_path: Path) -> None:
+    publish(root, tmp_path, "r1", R1, releases=["r1"])
+    live = Path(root, "demo", "live")
+    assert (live / "robots.txt").read_bytes() == b"v1"
+
+    # A release not published, and not the one in the bundle: refused before anything changes.
+    unknown = publish(root, tmp_path, "r2", R2, releases=["r2", "r9"])
+    assert unknown["failed"] and "release r9 is not published" in unknown["msg"]
+    assert (tmp_path / "r2.tar").exists() and (live / "robots.txt").read_bytes() == b"v1"
+
+    checked = publish(root, tmp_path, "r2", R2, releases=["r2", "r1"], _ansible_check_mode=True)
+    assert checked["changed"] and checked["serving"] == ["r2", "r1"]
+    assert (live / "robots.txt").read_bytes() == b"v1"
+
+    both = publish(root, tmp_path, "r2", R2, releases=["r2", "r1"])
+    assert both["changed"] and both["releases"] == ["r1", "r2"] and both["serving"] == ["r2", "r1"]
+    assert (live / "robots.txt").read_bytes() == b"v2"
+    assert not publish(root, tmp_path, "r2", R2, releases=["r2", "r1"])["changed"]
+
+    # Published already, served in another order: only the serving changes.
+    reordered = publish(root, tmp_path, "r2", R2, releases=["r1", "r2"])
+    assert reordered["changed"] and reordered["added_objects"] == 0
+    assert (live / "robots.txt").read_bytes() == b"v1"
+
+
 def test_serving_can_skip_releases_never_published(root: str, tmp_path: Path) -> None:
     publish(root, tmp_path, "r1", R1)
     result = run({"app": "demo", "root": root, "state": "serving", "releases": ["r9", "r1"], "unpublished": "skip"})
