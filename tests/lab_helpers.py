@@ -189,6 +189,9 @@ def ensure_docker_engine(host: str) -> str:
     result = run_module(host, "ansible.builtin.apt", {
         "name": ["docker.io", "docker-compose", "python3-docker"],
         "state": "present", "update_cache": True, "cache_valid_time": 3600,
+        # The deploy tests' site.yml may hold the host's dpkg lock for minutes on a busy
+        # machine (docker_host installs the same packages): wait for it, not 60 s.
+        "lock_timeout": 900,
     })
     assert not result["failed"], result.get("msg")
     result = run_module(host, "ansible.builtin.systemd_service", {"name": "docker", "state": "started", "enabled": True})
