@@ -58,6 +58,14 @@ options:
         owner, group and mode are still kept), like M(ansible.builtin.template)'s C(force).
     type: bool
     default: true
+  validate:
+    description:
+      - A command that checks a file's new content before it is written, with V(%s) where the
+        path of a copy goes, as in M(ansible.builtin.template)'s C(validate). It runs on every file
+        whose content would be written, before anything is changed, and not in check mode.
+      - A content it refuses makes the module fail with the command's output, having changed
+        nothing.
+    type: str
   backup:
     description:
       - Before replacing a file's content, keep a copy of the previous file beside it (RV(files[].backup_file)),
@@ -95,6 +103,17 @@ EXAMPLES = r"""
       /etc/nginx/dockyard/shop/tls: '0750'
     owner: root
     group: root
+
+- name: Write an app's directory and compose file, checked by Compose before it is written
+  dockyard.django.file_set:
+    directories:
+      /var/www/shop: '0750'
+    files:
+      /var/www/shop/compose.yml: "{{ lookup('ansible.builtin.template', 'compose.yml.j2') }}"
+    owner: root
+    group: shop
+    mode: '0640'
+    validate: docker compose -f %s config --quiet
 """
 
 RETURN = r"""
@@ -193,6 +212,38 @@ class FileSet:
                                       changed=False)
             if os.path.isdir(dest):
                 self.module.fail_json(msg=f"{dest} is a directory", changed=False)
+        if self.params["validate"] is not None and "%s" not in self.params["validate"]:
+            self.module.fail_json(msg=f"validate must contain %s (where the file's path goes): {self.params['validate']!r}",
+                                  changed=False)
+
+    def _to_write(self, dest: str, wanted: bytes) -> bool:
+        """Whether a file's content would be written: it is missing, or it differs and force is on."""
+        if not os.path.exists(dest):
+            return True
+        if not self.params["force"]:
+            return False
+        with open(dest, "rb") as handle:
+            return handle.read() != wanted
+
+    def check_contents(self, contents: dict[str, bytes]) -> None:
+        """Run O(validate) on a copy of each content that would be written; fail on the first
+        refused, before any file is written."""
+        command = self.params["validate"]
+        if command is None or self.check:
+            return
+        for dest, wanted in contents.items():
+            if not self._to_write(dest, wanted):
+                continue
+            handle, copy = tempfile.mkstemp(prefix=".file_set.", dir=self.module.tmpdir)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(wanted)
+                rc, out_text, err_text = self.module.run_command(command % copy)
+            finally:
+                os.unlink(copy)
+            if rc != 0:
+                self.module.fail_json(msg=f"validate refused the new content of {dest} (exit code {rc}); nothing was changed",
+                                      exit_status=rc, stdout=out_text, stderr=err_text, changed=False)
 
     def directory(self, path: str, mode: str) -> dict[str, Any]:
         mode = mode or self.params["directory_mode"]
@@ -207,9 +258,8 @@ class FileSet:
             self.module.set_fs_attributes_if_different(self._attributes(path, mode), False)
         return {"path": path, "changed": changed}
 
-    def file(self, dest: str, content: str) -> dict[str, Any]:
+    def file(self, dest: str, wanted: bytes) -> dict[str, Any]:
         mode = self.params["mode"]
-        wanted = to_bytes(content, errors="surrogate_or_strict")
         exists = os.path.exists(dest)
         current = None
         if exists:
@@ -221,7 +271,7 @@ class FileSet:
         if write:
             self.diffs.append({"before_header": dest, "after_header": dest,
                                "before": to_native(current or b"", errors="surrogate_or_strict"),
-                               "after": content})
+                               "after": to_native(wanted, errors="surrogate_or_strict")})
         if self.check or not changed:
             return result
         if write:
@@ -243,11 +293,13 @@ class FileSet:
 
     def run(self) -> dict[str, Any]:
         self.validate()
+        contents = {dest: to_bytes("" if content is None else str(content), errors="surrogate_or_strict")
+                    for dest, content in self.params["files"].items()}
+        self.check_contents(contents)
         # Sorted, a directory comes before the ones inside it.
         directories = [self.directory(path, self.params["directories"][path])
                        for path in sorted(self.params["directories"])]
-        files = [self.file(dest, "" if content is None else str(content))
-                 for dest, content in self.params["files"].items()]
+        files = [self.file(dest, wanted) for dest, wanted in contents.items()]
         result: dict[str, Any] = {
             "changed": any(entry["changed"] for entry in directories + files),
             "files": files,
@@ -268,6 +320,7 @@ def main() -> None:
         "group": {"type": "str"},
         "force": {"type": "bool", "default": True},
         "backup": {"type": "bool", "default": False},
+        "validate": {"type": "str"},
     }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     module.exit_json(**FileSet(module).run())

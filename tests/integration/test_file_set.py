@@ -68,3 +68,20 @@ def test_a_missing_directory_fails_and_changes_nothing(base: str) -> None:
     assert result["failed"] and "does not exist and is not in directories" in result["msg"]
     assert result["changed"] is False
     assert host_run(HOST, "test", "-e", base, check=False).returncode != 0
+
+
+def test_validate_checks_the_new_content_on_the_host(base: str) -> None:
+    """nginx on lb1 checks a configuration (a copy in the module's temporary directory) before
+    it is written: a refused one fails with nginx's message and changes nothing."""
+    conf = f"{base}/nginx.conf"
+    validate = "nginx -t -q -c %s"
+    good = "events {}\nhttp {}\n"
+    written = file_set(directories={base: ""}, files={conf: good}, validate=validate)
+    assert not written["failed"] and written["changed"], written.get("msg")
+
+    before = listing(base)
+    refused = file_set(directories={base: "0700"}, files={conf: "events {}\nhttp { no_such_directive on; }\n"},
+                       validate=validate)
+    assert refused["failed"] and f"validate refused the new content of {conf}" in refused["msg"], refused
+    assert "no_such_directive" in refused["stderr"]
+    assert refused["changed"] is False and listing(base) == before

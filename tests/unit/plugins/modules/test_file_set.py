@@ -85,8 +85,43 @@ def test_force_false_keeps_an_existing_content(tmp_path: Path) -> None:
     assert not kept["changed"] and target.read_text() == "server a;\n"
 
 
+# A validate command that accepts a file whose first line is "ok" (grep -q exits 1 otherwise).
+ACCEPTS_OK = "grep -qx ok %s"
+
+
+def test_validate_refusal_fails_before_anything_changes(tmp_path: Path) -> None:
+    kept = tmp_path / "kept.conf"
+    kept.write_text("ok\n")
+    before = sorted(tmp_path.iterdir())
+    result = run({"directories": {str(tmp_path / "new"): ""},
+                  "files": {str(tmp_path / "a.conf"): "ok\n", str(kept): "broken\n"}, "validate": ACCEPTS_OK})
+    assert result["failed"] and f"validate refused the new content of {kept}" in result["msg"], result
+    assert result["changed"] is False and result["exit_status"] == 1
+    assert sorted(tmp_path.iterdir()) == before and kept.read_text() == "ok\n"
+
+
+def test_validate_checks_only_what_would_be_written(tmp_path: Path) -> None:
+    target = tmp_path / "a.conf"
+    target.write_text("left as it is\n")
+    # The file already holds its content: validate, which would refuse it, never runs.
+    unchanged = run({"files": {str(target): "left as it is\n"}, "validate": ACCEPTS_OK})
+    assert not unchanged["changed"]
+    written = run({"files": {str(target): "ok\n"}, "validate": ACCEPTS_OK})
+    assert written["changed"] and target.read_text() == "ok\n"
+    # Check mode runs no command (what it checks may not be installed yet).
+    checked = run({"files": {str(target): "broken\n"}, "validate": ACCEPTS_OK, "_ansible_check_mode": True})
+    assert checked["changed"] and target.read_text() == "ok\n"
+
+
+def test_validate_needs_the_placeholder(tmp_path: Path) -> None:
+    result = run({"files": {str(tmp_path / "a.conf"): "ok\n"}, "validate": "true"})
+    assert result["failed"] and "validate must contain %s" in result["msg"], result
+    assert not (tmp_path / "a.conf").exists()
+
+
 def test_documented_options_match_the_argument_spec() -> None:
     import yaml
 
     documented = set(yaml.safe_load(file_set.DOCUMENTATION)["options"])
-    assert documented == {"files", "directories", "mode", "directory_mode", "owner", "group", "force", "backup"}
+    assert documented == {"files", "directories", "mode", "directory_mode", "owner", "group", "force", "backup",
+                          "validate"}
