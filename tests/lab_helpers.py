@@ -151,8 +151,8 @@ def ansible_env() -> dict[str, str]:
 
 
 def run_module(host: str, module: str, args: dict[str, Any] | None = None, *, check: bool = False,
-               diff: bool = False, timeout: float = 600) -> dict[str, Any]:
-    """Run one Ansible module on one lab host and return its result dict.
+               diff: bool = False, timeout: float = 600, become_user: str | None = None) -> dict[str, Any]:
+    """Run one Ansible module on one lab host (as root, or as become_user) and return its result dict.
 
     The result has the module's return values plus 'failed' / 'changed' / 'msg'.
     """
@@ -163,6 +163,8 @@ def run_module(host: str, module: str, args: dict[str, Any] | None = None, *, ch
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
+    if become_user:
+        cmd += ["--become", "--become-user", become_user]
     proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), text=True, capture_output=True, timeout=timeout,
                           check=False)
     try:
