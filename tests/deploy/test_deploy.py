@@ -234,14 +234,21 @@ def test_lock_wait_takes_the_lock_when_released(deployed: str) -> None:
     assert run.rc == 0, run.out[-3000:]
 
 
+def demo_containers(host: str) -> str:
+    """The demo app's containers on a host (not the integration tests', which run beside these)."""
+    return lab_helpers.host_run(host, "docker", "ps", "-a", "--filter", "name=^demo-",
+                                "--format", "{{.ID}} {{.Names}} {{.State}}").stdout
+
+
 def test_check_mode_changes_nothing(deployed: str, images: Images) -> None:
     before = release_files("web1", "demo")
-    containers = lab_helpers.host_run("web1", "docker", "ps", "-a", "--format", "{{.ID}} {{.State}}").stdout
+    containers = demo_containers("web1")
+    assert containers, "no demo container on web1 to compare"
     run = deploy("demo", images.tag("r2"), "--check", "--diff")
     assert run.rc == 0, run.out[-4000:]
     assert f"+TAG: {images.tag('r2')}" in run.out  # the diff of TAG/REVERT
     assert_release("demo", *before)
-    assert lab_helpers.host_run("web1", "docker", "ps", "-a", "--format", "{{.ID}} {{.State}}").stdout == containers
+    assert demo_containers("web1") == containers
     assert serving("demo") == {deployed}
     assert lock_of("demo") is None
 
