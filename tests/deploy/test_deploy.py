@@ -234,10 +234,12 @@ def test_lock_wait_takes_the_lock_when_released(deployed: str) -> None:
     assert run.rc == 0, run.out[-3000:]
 
 
-def demo_containers(host: str) -> str:
-    """The demo app's containers on a host (not the integration tests', which run beside these)."""
-    return lab_helpers.host_run(host, "docker", "ps", "-a", "--filter", "name=^demo-",
-                                "--format", "{{.ID}} {{.Names}} {{.State}}").stdout
+def demo_containers(host: str) -> list[str]:
+    """Every container of the demo app on a host, its services' (label dockyard.app) and its
+    manage tasks' (dockyard.django.task), not the integration tests', which run beside these."""
+    return sorted(line for label in ("dockyard.app", "dockyard.django.task")
+                  for line in lab_helpers.host_run(host, "docker", "ps", "-a", "--filter", f"label={label}=demo",
+                                                   "--format", "{{.ID}} {{.Names}} {{.State}}").stdout.splitlines())
 
 
 def test_check_mode_changes_nothing(deployed: str, images: Images) -> None:
