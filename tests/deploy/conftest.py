@@ -11,7 +11,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -188,10 +188,11 @@ def early_builds(request: pytest.FixtureRequest, lab: None) -> Iterator[dict[str
 
 
 @pytest.fixture(scope="session")
-def provisioned(lab: None) -> None:
+def provisioned(lab: None, image_builds: Future) -> None:
     """The lab provisioned by playbooks/site.yml (idempotent: quick when it already is), with
     no deploy lock left by an earlier test run that was interrupted (a session owns the lab).
-    Not while another deploy test file runs (see lab_turn)."""
+    Not while another deploy test file runs (see lab_turn). The demo images build meanwhile
+    (image_builds): they need the registry, not the provisioned hosts."""
     with lab_helpers.exclusive("deploy-tests"):
         run = playbook("site.yml")
         assert run.rc == 0, run.out[-4000:]
@@ -219,10 +220,9 @@ class Images:
         return f"{name}-{self.prefix}"
 
 
-@pytest.fixture(scope="session")
-def images(provisioned: None) -> Images:
-    """Built and pushed once per test run: pytest-xdist's workers share one set (the first
-    worker to get here builds it, the others read its prefix)."""
+def build_images() -> Images:
+    """Build and push the demo images of this test run: pytest-xdist's workers share one set
+    (the first worker to get here builds it, the others read its prefix)."""
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)
     record = lab_helpers.STATE / f"images-{run_id}"
     with lab_helpers.exclusive("images"):
@@ -249,6 +249,26 @@ def images(provisioned: None) -> Images:
             old.unlink()
         record.write_text(images.prefix)
         return images
+
+
+@pytest.fixture(scope="session")
+def image_builds(request: pytest.FixtureRequest, lab: None) -> Iterator[Future | None]:
+    """The demo images, building in the background from the first deploy test on while
+    site.yml (provisioned) runs: minutes each on a fresh machine. None when no test of this
+    session needs them."""
+    if not any("images" in item.fixturenames for item in request.session.items):
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(build_images)
+        yield future
+        future.cancel()
+
+
+@pytest.fixture(scope="session")
+def images(provisioned: None, image_builds: Future | None) -> Images:
+    """Demo image tags pushed for this test session, once site.yml provisioned the lab."""
+    return image_builds.result() if image_builds is not None else build_images()
 
 
 def runs_everywhere(app: str, tag: str) -> bool:
