@@ -40,6 +40,9 @@ BARE = {"when", "that", "failed_when", "changed_when", "until"}
 TEMPLATE_RE = re.compile(r"{{|{%")
 # Names a template gives an included template ({% with x = ... %}, {% set x = ... %}).
 TEMPLATE_SET_RE = re.compile(r"{%-?\s*(?:with|set)\s+(\w+)\s*=")
+# Names a task gives the template it renders with lookup('template', ..., template_vars={'x': ...}).
+TEMPLATE_VARS_RE = re.compile(r"template_vars=\{([^}]*)\}")
+TEMPLATE_VARS_KEY_RE = re.compile(r"""['"](\w+)['"]\s*:""")
 
 # Regular expressions in the roles' YAML hold escapes Jinja's lexer warns about: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -141,6 +144,8 @@ def test_role_reads_only_what_it_declares(role: Path) -> None:
     for path in role_files(role):
         data = load(path) or []
         known |= set(set_names(data)) | set(included_outputs(data))
+        for given in TEMPLATE_VARS_RE.findall(path.read_text()):
+            known |= set(TEMPLATE_VARS_KEY_RE.findall(given))
         for text in expressions(data):
             for name in names_in(text):
                 reads.setdefault(name, set()).add(path.name)
