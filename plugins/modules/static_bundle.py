@@ -23,8 +23,10 @@ description:
   - Symbolic links inside the directory are followed to the file they name inside it; links
     that leave the directory, and anything that is neither a file nor a directory, are left out
     and listed in RV(left_out).
-  - The bundle goes to M(dockyard.django.static_store) on the front (it runs no Docker);
-    C(ansible.builtin.fetch) and C(ansible.builtin.copy) carry it there through the controller.
+  - The bundle goes to M(dockyard.django.static_store) on the front (it runs no Docker). A small
+    one (O(inline_max)) comes back in the result (RV(content)) and goes on as the store's
+    O(dockyard.django.static_store#module:content), with no file anywhere; a larger one is written to
+    O(dest), and C(ansible.builtin.fetch) and C(ansible.builtin.copy) carry it through the controller.
 options:
   repository:
     description:
@@ -46,8 +48,20 @@ options:
     description:
       - Where to write the bundle on the host (a file; its directory is created, mode C(0700)).
         Written atomically; an existing file is replaced.
+      - Not written when the bundle is returned in RV(content) instead (O(inline_max)).
     type: path
     required: true
+  inline_max:
+    description:
+      - The largest bundle, in bytes, returned in RV(content) instead of written to O(dest). V(0)
+        always writes the file.
+      - A release whose files mostly did not change sends a bundle of a few kilobytes; returning it
+        saves the round trips of a file carried through the controller. Module results and
+        arguments are held in memory several times over, so keep this to a few megabytes.
+      - The result is then as large as the bundle, and C(-v) prints it; give the task C(no_log)
+        (and check for failure yourself) to keep it out of the output.
+    type: int
+    default: 0
   exclude:
     description:
       - sha256 digests of contents the receiving store already has; they are listed in the
@@ -91,10 +105,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 bundle:
-  description: The bundle's path (not written in check mode).
+  description: The bundle's path (not written in check mode, nor when returned in RV(content)).
   returned: always
   type: str
   sample: /var/lib/dockyard/static-bundles/demo-build-43.tar
+content:
+  description:
+    - The bundle itself, base64-encoded, when it is at most O(inline_max) bytes; then no file is written.
+    - For O(dockyard.django.static_store#module:content).
+  returned: when the bundle is at most O(inline_max) bytes (not in check mode)
+  type: str
+  sample: dXN0YXIAMDAw...
 image_id:
   description: The local id of the image read.
   returned: always
@@ -140,6 +161,7 @@ left_out:
   sample: ["vendor/shared.js: symbolic link to /usr/share/javascript/shared.js leaves the directory"]
 """
 
+import base64
 import hashlib
 import io
 import os
@@ -198,6 +220,8 @@ def validate(params: dict[str, Any]) -> None:
     params["path"] = check_image_path(params["path"])
     if not os.path.isabs(params["dest"]):
         raise ValidationError(f"dest must be an absolute path, got {params['dest'][:80]!r}")
+    if params["inline_max"] < 0:
+        raise ValidationError(f"inline_max must be 0 or more bytes, got {params['inline_max']}")
     for index, digest in enumerate(params["exclude"]):
         check_digest(digest, f"exclude[{index}]")
 
@@ -336,22 +360,39 @@ class StaticBundle:
 
     # -- acting --------------------------------------------------------------------------
 
+    def _pack(self, raw: Any, sent: dict[str, FileEntry]) -> None:
+        """The bundle: the objects first, then the manifest."""
+        with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as out:
+            for digest in sorted(sent):
+                out.add(os.path.join(self.work, digest), arcname=BUNDLE_OBJECTS + object_name(digest),
+                        recursive=False, filter=_plain)
+            manifest = dump_manifest(self.files).encode()
+            info = tarfile.TarInfo(BUNDLE_MANIFEST)
+            info.size = len(manifest)
+            info.mode = 0o600
+            out.addfile(info, io.BytesIO(manifest))
+
+    def inline(self, sent: dict[str, FileEntry]) -> str | None:
+        """The bundle, base64-encoded, when it is at most inline_max bytes; else None."""
+        limit = self.module.params["inline_max"]
+        # Each member takes a header block and its content rounded up to blocks; the manifest too.
+        if sum(_blocks(entry.size) + 1 for entry in sent.values()) * tarfile.BLOCKSIZE > limit:
+            return None
+        raw = io.BytesIO()
+        self._pack(raw, sent)
+        if raw.tell() > limit:
+            return None
+        return base64.b64encode(raw.getvalue()).decode("ascii")
+
     def write(self, sent: dict[str, FileEntry]) -> None:
-        """The bundle: the objects first, then the manifest; written beside dest, renamed."""
+        """The bundle, written beside dest and renamed."""
         dest = self.module.params["dest"]
         directory = os.path.dirname(dest)
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(dest)}.")
         try:
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as out:
-                for digest in sorted(sent):
-                    out.add(os.path.join(self.work, digest), arcname=BUNDLE_OBJECTS + object_name(digest),
-                            recursive=False, filter=_plain)
-                manifest = dump_manifest(self.files).encode()
-                info = tarfile.TarInfo(BUNDLE_MANIFEST)
-                info.size = len(manifest)
-                info.mode = 0o600
-                out.addfile(info, io.BytesIO(manifest))
+            with os.fdopen(fd, "wb") as raw:
+                self._pack(raw, sent)
             os.chmod(temporary, 0o600)
             os.replace(temporary, dest)
         except BaseException:
@@ -365,9 +406,12 @@ class StaticBundle:
         objects = needed_objects(self.files)
         exclude = set(self.module.params["exclude"])
         sent = {digest: entry for digest, entry in objects.items() if digest not in exclude}
+        content = None
         if not self.module.check_mode:
-            self.write(sent)
-        return {
+            content = self.inline(sent)
+            if content is None:
+                self.write(sent)
+        result: dict[str, Any] = {
             "changed": not self.module.check_mode,
             "bundle": self.module.params["dest"],
             "image_id": image_id,
@@ -379,6 +423,14 @@ class StaticBundle:
             "sent_bytes": sum(entry.size for entry in sent.values()),
             "left_out": self.left_out,
         }
+        if content is not None:
+            result["content"] = content
+        return result
+
+
+def _blocks(size: int) -> int:
+    """Tar blocks a member's content of this size takes."""
+    return -(-size // tarfile.BLOCKSIZE)
 
 
 def _plain(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -415,6 +467,7 @@ def main() -> None:
         "path": {"type": "str", "required": True},
         "dest": {"type": "path", "required": True},
         "exclude": {"type": "list", "elements": "str", "default": []},
+        "inline_max": {"type": "int", "default": 0},
     }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

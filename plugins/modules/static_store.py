@@ -25,7 +25,8 @@ description:
   - V(retained) removes the releases not in O(keep) (never one the front serves) and the
     contents no remaining release names.
   - V(absent) removes the app's whole store (the app serves its static files itself).
-  - Runs on the front, which needs no Docker; the bundle reaches it through the controller.
+  - Runs on the front, which needs no Docker; the bundle reaches it through the controller, as
+    a file (O(bundle)) or in the task's arguments (O(content)).
 options:
   app:
     description:
@@ -50,7 +51,16 @@ options:
   bundle:
     description:
       - With O(state=present), the path of the bundle on the front.
+      - Exactly one of O(bundle) and O(content) is required with O(state=present).
     type: path
+  content:
+    description:
+      - With O(state=present), the bundle itself, base64-encoded, as M(dockyard.django.static_bundle)
+        returns a small one (its RV(dockyard.django.static_bundle#module:content)). No file needs to
+        reach the front first.
+      - Kept out of the module's logs and of the task's output, as a secret would be (it is not
+        one, but it is large).
+    type: str
   remove_bundle:
     description:
       - With O(state=present), remove the bundle once it is published (not in check mode).
@@ -102,6 +112,13 @@ EXAMPLES = r"""
     app: demo
     release: build-43
     bundle: /var/lib/dockyard/static-bundles/demo-build-43.tar
+
+- name: Publish a small bundle that static_bundle returned, with no file
+  dockyard.django.static_store:
+    app: demo
+    release: build-43
+    content: "{{ packed.content }}"
+  when: packed.content is defined
 
 - name: Publish the release and serve it before the releases still running, in one call
   dockyard.django.static_store:
@@ -182,7 +199,10 @@ freed_bytes:
   sample: 40960
 """
 
+import base64
+import binascii
 import os
+import tempfile
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -202,11 +222,20 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
     check_tag,
 )
 
-REQUIRED = {"present": ("release", "bundle"), "serving": ("releases",), "retained": ("keep",), "absent": ()}
-ACCEPTED = {"present": {"release", "bundle", "remove_bundle", "releases"}, "serving": {"releases", "unpublished"},
+REQUIRED = {"present": ("release",), "serving": ("releases",), "retained": ("keep",), "absent": ()}
+ACCEPTED = {"present": {"release", "bundle", "content", "remove_bundle", "releases"},
+            "serving": {"releases", "unpublished"},
             "retained": {"keep"},
             "absent": set()}
-STATE_OPTIONS = {"release", "bundle", "releases", "keep"}
+STATE_OPTIONS = {"release", "bundle", "content", "releases", "keep"}
+
+
+def decode_content(content: str) -> bytes:
+    """The bundle given as content (base64)."""
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("content is not base64 (it takes static_bundle's content as returned)") from None
 
 
 def validate(params: dict[str, Any]) -> None:
@@ -221,6 +250,11 @@ def validate(params: dict[str, Any]) -> None:
     for name in sorted(STATE_OPTIONS - ACCEPTED[state]):
         if params[name] is not None:
             raise ValidationError(f"{name} is not accepted with state={state}")
+    if state == "present" and (params["bundle"] is None) == (params["content"] is None):
+        raise ValidationError("state=present takes exactly one of bundle (a file on the front) and content "
+                              "(the bundle itself, base64)")
+    if params["content"] is not None:
+        decode_content(params["content"])
     if params["release"] is not None:
         check_tag(params["release"], "release")
     for name in ("releases", "keep"):
@@ -278,7 +312,19 @@ class StaticStore:
     # -- states --------------------------------------------------------------------------
 
     def present(self) -> dict[str, Any]:
-        release, bundle = self.params["release"], self.params["bundle"]
+        if self.params["content"] is None:
+            return self._present(self.params["bundle"], self.params["remove_bundle"])
+        # The bundle given in the arguments: a private file for as long as the run reads it.
+        fd, bundle = tempfile.mkstemp(prefix="dockyard-static-bundle-", suffix=".tar")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(decode_content(self.params["content"]))
+            return self._present(bundle, remove_bundle=False)
+        finally:
+            os.unlink(bundle)
+
+    def _present(self, bundle: str, remove_bundle: bool) -> dict[str, Any]:
+        release = self.params["release"]
         before = self._before()
         files, carried = self.store.read_bundle(bundle)
         missing = self.store.missing_objects(files, carried)
@@ -309,7 +355,7 @@ class StaticStore:
             added_bytes = sum(entry.size for entry in wanted.values())
         if reserve and not self.check:
             self._serve(serving)
-        if self.params["remove_bundle"] and not self.check:
+        if remove_bundle and not self.check:
             os.unlink(bundle)
         after_releases = sorted(set(before["releases"]) | {release})
         return self._result(published or reserve, before, after_releases, serving, files=len(files),
@@ -364,6 +410,7 @@ def main() -> None:
         "state": {"type": "str", "choices": ["present", "serving", "retained", "absent"], "default": "present"},
         "release": {"type": "str"},
         "bundle": {"type": "path"},
+        "content": {"type": "str", "no_log": True},
         "remove_bundle": {"type": "bool", "default": True},
         "releases": {"type": "list", "elements": "str"},
         "keep": {"type": "list", "elements": "str"},

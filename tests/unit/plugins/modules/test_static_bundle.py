@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import tarfile
 from typing import Any
@@ -31,6 +32,7 @@ def no_docker(monkeypatch: pytest.MonkeyPatch) -> None:
     ({"path": "/"}, "not the image's root"),
     ({"dest": "b.tar"}, "dest must be an absolute path"),
     ({"exclude": ["abc"]}, "exclude[0]"),
+    ({"inline_max": -1}, "inline_max must be 0 or more bytes"),
 ])
 def test_bad_input_fails_clearly_before_docker(args: dict[str, Any], word: str) -> None:
     with set_module_args({**GOOD, **args}), pytest.raises(AnsibleFailJson) as caught:
@@ -56,7 +58,7 @@ def archive(members: list[tuple[str, bytes | None, str | None, bytes]]) -> list[
 
 
 class FakeModule:
-    params = {**GOOD, "exclude": []}
+    params = {**GOOD, "exclude": [], "inline_max": 0}
     check_mode = True
 
     def fail_json(self, **kwargs: Any) -> None:
@@ -85,6 +87,27 @@ def test_reading_an_archive_follows_links_inside_and_skips_the_rest(tmp_path: An
     assert sorted(p.name for p in tmp_path.iterdir()) == [bundle.files["css/app.css"].sha256]
 
 
+def test_a_small_bundle_is_returned_a_larger_one_written(tmp_path: Any) -> None:
+    """inline_max: the bundle in the result up to that size (and no file), else the file at dest."""
+    work = tmp_path / "work"
+    work.mkdir()
+    stream = archive([(".", None, None, tarfile.DIRTYPE), ("./a.css", b"a" * 3000, None, tarfile.REGTYPE)])
+    module = FakeModule()
+    module.params = {**GOOD, "dest": str(tmp_path / "out" / "b.tar"), "exclude": [], "inline_max": 0}
+    bundle = static_bundle.StaticBundle(module, client=None, work=str(work))
+    bundle._read_archive(stream)
+    sent = static_bundle.needed_objects(bundle.files)
+    assert bundle.inline(sent) is None
+    bundle.write(sent)
+    written = (tmp_path / "out" / "b.tar").read_bytes()
+
+    module.params["inline_max"] = len(written)
+    content = bundle.inline(sent)
+    assert content is not None and base64.b64decode(content) == written
+    module.params["inline_max"] = len(written) - 1
+    assert bundle.inline(sent) is None
+
+
 def test_documented_options_match_the_argument_spec() -> None:
     documented = set(yaml.safe_load(static_bundle.DOCUMENTATION)["options"])
-    assert documented == {"repository", "tag", "path", "dest", "exclude"}
+    assert documented == {"repository", "tag", "path", "dest", "exclude", "inline_max"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,10 @@ def publish(root: str, tmp_path: Path, release: str, files: dict[str, bytes], **
     ({"app": "../x"}, "not a valid app name"),
     ({"app": "demo", "root": "relative"}, "root must be an absolute path"),
     ({"app": "demo"}, "release is required with state=present"),
-    ({"app": "demo", "release": "r1"}, "bundle is required with state=present"),
+    ({"app": "demo", "release": "r1"}, "exactly one of bundle (a file on the front) and content"),
+    ({"app": "demo", "release": "r1", "bundle": "/b.tar", "content": "AAAA"}, "exactly one of bundle"),
+    ({"app": "demo", "release": "r1", "content": "not base64!"}, "content is not base64"),
+    ({"app": "demo", "state": "serving", "releases": [], "content": "AAAA"}, "content is not accepted with state=serving"),
     ({"app": "demo", "state": "serving"}, "releases is required with state=serving"),
     ({"app": "demo", "state": "serving", "releases": ["r1", "r1"]}, "names a release twice"),
     ({"app": "demo", "state": "serving", "releases": ["bad tag"]}, "releases[0]"),
@@ -60,6 +66,26 @@ def test_publish_is_idempotent_and_removes_the_bundle(root: str, tmp_path: Path)
     assert not (tmp_path / "r1.tar").exists()
     again = publish(root, tmp_path, "r1", R1)
     assert not again["changed"] and again["added_objects"] == 0
+
+
+def test_publish_from_content_leaves_no_file_and_keeps_it_out_of_the_output(root: str, tmp_path: Path) -> None:
+    """A small bundle comes in the arguments (static_bundle's content): the same store as from a file."""
+    content = base64.b64encode(make_bundle(tmp_path / "r1.tar", R1).read_bytes()).decode()
+    args = {"app": "demo", "root": root, "release": "r1", "content": content}
+    before = set(os.listdir(tempfile.gettempdir()))
+    checked = run({**args, "_ansible_check_mode": True})
+    assert checked["changed"] and checked["added_objects"] == 3 and not os.path.exists(root)
+    first = run({**args, "releases": ["r1"]})
+    assert first["changed"] and first["releases"] == ["r1"] and first["files"] == 4
+    assert (Path(root, "demo", "live") / "robots.txt").read_bytes() == b"v1"
+    assert not run(args)["changed"]
+    # No temporary bundle is left behind, and the content is masked in the invocation.
+    assert set(os.listdir(tempfile.gettempdir())) <= before
+    assert content not in json.dumps(first)
+    # A bundle that is not one fails naming the problem, and changes nothing.
+    broken = run({**args, "release": "r2", "content": base64.b64encode(b"not a tar").decode()})
+    assert broken["failed"] and "not a tar file" in broken["msg"]
+    assert run({"app": "demo", "root": root, "state": "serving", "releases": ["r1"]})["releases"] == ["r1"]
 
 
 def test_serving_needs_published_releases_and_swaps_once(root: str, tmp_path: Path) -> None:
