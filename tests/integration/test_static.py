@@ -72,8 +72,10 @@ def site(lab: None) -> Iterator[str]:
     run_playbook(f"{PLAYBOOKS}/static_site.yml", "-e", "it_state=absent")
 
 
-def publish(releases: list[str], serving: list[str], keep: list[str] | None = None) -> str:
-    extra = {"it_releases": releases, "it_serving": serving, **({"it_keep": keep} if keep is not None else {})}
+def publish(releases: list[str], serving: list[str], keep: list[str] | None = None,
+            inline_max: int | None = None) -> str:
+    extra = {"it_releases": releases, "it_serving": serving, **({"it_keep": keep} if keep is not None else {}),
+             **({"it_inline_max": inline_max} if inline_max is not None else {})}
     proc = run_playbook(f"{PLAYBOOKS}/static_publish.yml", "-e", json.dumps(extra))
     assert proc.returncode == 0, proc.stdout[-3000:]
     return proc.stdout
@@ -95,9 +97,14 @@ def get(front: str, path: str, **headers: str) -> tuple[requests.Response, str]:
 
 def test_front_serves_the_union_of_two_releases(site: str, releases: dict[str, str]) -> None:
     first, second, _third = releases
-    publish([first], [first])
+    # The first release's bundle (every content, ~1 MB) as a file through the controller, the
+    # second's (a few changed files) in the tasks' results and arguments: the same store.
+    as_file = publish([first], [first], inline_max=0)
+    assert re.search(r"Bring the bundle to the controller\]\s+\*+\s+changed: ", as_file), as_file[-3000:]
     before = info()
-    publish([second], [second, first])
+    inline = publish([second], [second, first])
+    assert re.search(r"from the packed bundle, \S+\]\s+\*+\s+changed: ", inline), inline[-3000:]
+    assert re.search(r"Bring the bundle to the controller\]\s+\*+\s+skipping: ", inline), inline[-3000:]
     after = info()
     assert after["serving"] == [second, first] and after["generation"]
     # No extra full copy: the second release brought only its changed files (the stylesheet,
