@@ -87,6 +87,8 @@ options:
     description:
       - With O(state=retained), the releases to keep besides those served (for instance the
         tags whose images the web hosts retain, TAG and REVERT among them).
+      - With O(state=serving), optional; once the union is served, remove the releases not in
+        O(keep) and not served, as O(state=retained) does (one call instead of two).
     type: list
     elements: str
 attributes:
@@ -132,6 +134,13 @@ EXAMPLES = r"""
     app: demo
     state: serving
     releases: [build-43, build-42, build-41]
+
+- name: Serve the new release and the one before it, and forget the releases whose images are gone, in one call
+  dockyard.django.static_store:
+    app: demo
+    state: serving
+    releases: [build-43, build-42]
+    keep: [build-43, build-42, build-41]
 
 - name: Forget the releases whose images are gone
   dockyard.django.static_store:
@@ -183,18 +192,18 @@ added_bytes:
   sample: 2304
 removed:
   description: Releases removed (in check mode, that would be).
-  returned: state is retained
+  returned: state is retained, or serving with keep
   type: list
   elements: str
   sample: [build-39, build-40]
 removed_objects:
   description: Contents removed because no kept release names them.
-  returned: state is retained
+  returned: state is retained, or serving with keep
   type: int
   sample: 12
 freed_bytes:
   description: Their total size.
-  returned: state is retained
+  returned: state is retained, or serving with keep
   type: int
   sample: 40960
 """
@@ -224,7 +233,7 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
 
 REQUIRED = {"present": ("release",), "serving": ("releases",), "retained": ("keep",), "absent": ()}
 ACCEPTED = {"present": {"release", "bundle", "content", "remove_bundle", "releases"},
-            "serving": {"releases", "unpublished"},
+            "serving": {"releases", "unpublished", "keep"},
             "retained": {"keep"},
             "absent": set()}
 STATE_OPTIONS = {"release", "bundle", "content", "releases", "keep"}
@@ -372,12 +381,17 @@ class StaticStore:
         changed = current != releases or generation is None or self.store.live_generation() != generation
         if changed and not self.check:
             self._serve(releases)
-        return self._result(changed, before, before["releases"], releases, files=len(files),
-                            not_published=skipped if self.params["unpublished"] == "skip" else [])
+        after_releases, pruned = before["releases"], {}
+        if self.params["keep"] is not None:
+            # Against the union served now: a release served before and not now may go.
+            pruned_any, after_releases, pruned = self._prune(before["releases"], self.params["keep"], releases)
+            changed = changed or pruned_any
+        return self._result(changed, before, after_releases, releases, files=len(files),
+                            not_published=skipped if self.params["unpublished"] == "skip" else [], **pruned)
 
-    def retained(self) -> dict[str, Any]:
-        before = self._before()
-        pruning = select_pruning(before["releases"], self.params["keep"], before["serving"])
+    def _prune(self, releases: list[str], keep: list[str], serving: list[str]) -> tuple[bool, list[str], dict[str, Any]]:
+        """Remove the releases not kept nor served, and the contents no remaining one names."""
+        pruning = select_pruning(releases, keep, serving)
         referenced: set[str] = set()
         for release in pruning.kept:
             referenced.update(needed_objects(self.store.manifest(release) or {}))
@@ -389,8 +403,13 @@ class StaticStore:
             for release in pruning.removed:
                 self.store.remove_release(release)
             removed_objects, freed = self.store.collect_garbage(referenced)
-        return self._result(changed, before, pruning.kept, before["serving"], removed=pruning.removed,
-                            removed_objects=removed_objects, freed_bytes=freed)
+        return changed, pruning.kept, {"removed": pruning.removed, "removed_objects": removed_objects,
+                                       "freed_bytes": freed}
+
+    def retained(self) -> dict[str, Any]:
+        before = self._before()
+        changed, kept, pruned = self._prune(before["releases"], self.params["keep"], before["serving"])
+        return self._result(changed, before, kept, before["serving"], **pruned)
 
     def absent(self) -> dict[str, Any]:
         before = self._before()

@@ -159,6 +159,27 @@ def test_retained_never_removes_a_served_release(root: str, tmp_path: Path) -> N
     assert "digests" not in info
 
 
+def test_serving_with_keep_serves_then_forgets_in_one_call(root: str, tmp_path: Path) -> None:
+    """A deploy's finish: serve TAG and REVERT, and forget what no web host keeps, in one call."""
+    for release, files in (("r1", R1), ("r2", R2), ("r3", {**R2, "robots.txt": b"v3"})):
+        publish(root, tmp_path, release, files)
+    run({"app": "demo", "root": root, "state": "serving", "releases": ["r2", "r1"]})
+    args = {"app": "demo", "root": root, "state": "serving", "releases": ["r3", "r2"], "keep": ["r3", "r2"]}
+    checked = run({**args, "_ansible_check_mode": True, "_ansible_diff": True})
+    # r1 was served before this call, not after it: it goes (in check mode, would go).
+    assert checked["changed"] and checked["removed"] == ["r1"] and checked["serving"] == ["r3", "r2"]
+    assert "r1" in checked["diff"]["before"] and "r1" not in checked["diff"]["after"]
+    assert (Path(root, "demo", "live") / "robots.txt").read_bytes() == b"v2"
+    done = run(args)
+    assert done["changed"] and done["removed"] == ["r1"] and done["releases"] == ["r2", "r3"]
+    assert done["removed_objects"] == 2  # body{} and v1
+    assert (Path(root, "demo", "live") / "robots.txt").read_bytes() == b"v3"
+    assert not run(args)["changed"]
+    # A served release is never removed, kept or not.
+    served = run({**args, "keep": []})
+    assert not served["changed"] and served["removed"] == [] and served["releases"] == ["r2", "r3"]
+
+
 def test_absent_removes_the_store(root: str, tmp_path: Path) -> None:
     publish(root, tmp_path, "r1", R1)
     assert run({"app": "demo", "root": root, "state": "absent"})["changed"]
