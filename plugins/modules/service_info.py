@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: service_info
-short_description: Report the containers of an app's services on a host
+short_description: Report the containers of an app's services on a host (or of several apps at once)
 version_added: 0.3.0
 description:
   - Lists every container of the app on the host (label C(dockyard.app=<app>) - C(web) in its two
@@ -19,8 +19,21 @@ description:
     as they are now. C(docker compose config --hash) is no help here, since it leaves the env
     file's contents out while C(up) recreates a container when they change.
   - Throwaway containers of manage commands are not listed (they carry another label).
+  - With O(apps) instead of O(app), reads every app named in the same run (one round trip for
+    all the apps of a host) and returns RV(apps).
   - Never starts, stops or writes anything.
 options:
+  app:
+    description:
+      - The app's name (its containers carry the label C(dockyard.app=<app>)).
+      - Lower-case letters, digits, V(_) and V(-), starting with a letter, at most 32 characters.
+      - Exactly one of O(app) and O(apps) is required.
+    type: str
+  apps:
+    description:
+      - Several apps' names, read in one run; their containers are in RV(apps).
+    type: list
+    elements: str
   compare_config:
     description:
       - Tell whether each container runs the configuration of the compose file and env file as
@@ -31,7 +44,6 @@ options:
 requirements:
   - Docker CLI with the Compose v2 plugin on the host
 extends_documentation_fragment:
-  - dockyard.django.app
   - dockyard.django.app.root
   - dockyard.django.attributes
   - dockyard.django.attributes.info_module
@@ -48,15 +60,25 @@ EXAMPLES = r"""
     compare_config: true
   register: shop_services
 
+- name: Read what runs of every app here, in one round trip
+  dockyard.django.service_info:
+    apps: [shop, blog]
+  register: here
+
 - name: Name the containers running an older configuration
   ansible.builtin.debug:
     msg: "{{ shop_services.containers | rejectattr('config_current') | map(attribute='name') | list }}"
 """
 
 RETURN = r"""
+apps:
+  description: With O(apps), each app's containers, as RV(containers) lists them, by app name.
+  returned: when O(apps) is given
+  type: dict
+  sample: {shop: [{service: web, slot: a, name: shop-a-web-1, running: true}], blog: []}
 containers:
   description: The app's containers on the host, web (slot a, slot b), worker, beat, then any other.
-  returned: always
+  returned: when O(app) is given
   type: list
   elements: dict
   contains:
@@ -130,6 +152,7 @@ containers:
 """
 
 from datetime import datetime, timezone
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -142,23 +165,36 @@ from ansible_collections.dockyard.django.plugins.module_utils._validation import
 )
 
 
+def read(module: AnsibleModule, app: str) -> list[dict[str, Any]]:
+    """One app's containers (compared with its files when asked)."""
+    services = Services(module, app, module.params["root"])
+    containers = services.read(datetime.now(timezone.utc))
+    if module.params["compare_config"]:
+        services.compare(containers)
+    return containers
+
+
 def main() -> None:
     argument_spec = app_argument_spec()
-    argument_spec.update(compare_config=dict(type="bool", default=False))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec["app"]["required"] = False
+    argument_spec.update(apps=dict(type="list", elements="str"), compare_config=dict(type="bool", default=False))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[("app", "apps")], required_one_of=[("app", "apps")])
+    single = module.params["app"]
+    names = [single] if single is not None else module.params["apps"]
     try:
-        check_app(module.params["app"])
+        for name in names:
+            check_app(name)
         check_absolute(module.params["root"])
     except ValidationError as exc:
         module.fail_json(msg=str(exc))
-    services = Services(module, module.params["app"], module.params["root"])
     try:
-        containers = services.read(datetime.now(timezone.utc))
-        if module.params["compare_config"]:
-            services.compare(containers)
+        found = {name: read(module, name) for name in names}
     except (ServiceError, ValueError) as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, containers=containers)
+    if single is not None:
+        module.exit_json(changed=False, containers=found[single])
+    module.exit_json(changed=False, apps=found)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,27 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: web_slot_info
-short_description: Report an app's two web slots on a host
+short_description: Report an app's two web slots on a host (or several apps' at once)
 version_added: 0.2.0
 description:
   - Reads which of an app's two web slots is active (C(<root>/<app>/SLOT), as
     M(dockyard.django.web_slot) writes it) and what runs in each slot, that is whether the web
     container of the Compose project C(<app>-<slot>) exists and runs, its health and its image tag.
+  - With O(apps) instead of O(app), reads every app named in the same run (one round trip for
+    all the apps of a host) and returns RV(apps).
   - Never starts, stops or writes anything. Asks the Docker Engine API (the Docker SDK for Python).
 options:
+  app:
+    description:
+      - The app's name; its slots are C(<root>/<app>/SLOT) and the Compose projects C(<app>-a) and C(<app>-b).
+      - Lower-case letters, digits, V(_) and V(-), starting with a letter, at most 32 characters.
+      - Exactly one of O(app) and O(apps) is required.
+    type: str
+  apps:
+    description:
+      - Several apps' names, read in one run; their slots are in RV(apps).
+    type: list
+    elements: str
   service:
     description: The compose service that serves web traffic.
     type: str
@@ -22,7 +35,6 @@ options:
 requirements:
   - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
 extends_documentation_fragment:
-  - dockyard.django.app
   - dockyard.django.app.root
   - dockyard.django.attributes
   - dockyard.django.attributes.info_module
@@ -37,6 +49,11 @@ EXAMPLES = r"""
     app: shop
   register: shop_slots
 
+- name: Read the web slots of every app on this host, in one round trip
+  dockyard.django.web_slot_info:
+    apps: [shop, blog]
+  register: here
+
 - name: Show the tag the active slot serves
   ansible.builtin.debug:
     msg: "{{ shop_slots.slots[shop_slots.active].tag }}"
@@ -46,18 +63,24 @@ EXAMPLES = r"""
 RETURN = r"""
 active:
   description: The active slot; null before a first deploy.
-  returned: always
+  returned: when O(app) is given
   type: str
   sample: b
 slots:
   description: What runs in each slot (exists, running, health, tag).
-  returned: always
+  returned: when O(app) is given
   type: dict
   sample: {a: {exists: true, running: false, health: null, tag: build-42}, b: {exists: true, running: true, health: healthy, tag: build-43}}
+apps:
+  description: With O(apps), RV(active) and RV(slots) of each app, by app name.
+  returned: when O(apps) is given
+  type: dict
+  sample: {shop: {active: b, slots: {a: {exists: true, running: false, health: null, tag: build-42}}}}
 """
 
 import os
 from dataclasses import asdict
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -78,22 +101,32 @@ from ansible_collections.dockyard.django.plugins.module_utils._web_slot import M
 
 def main() -> None:
     argument_spec = app_argument_spec()
-    argument_spec.update(service=dict(type="str", default="web"))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    argument_spec["app"]["required"] = False
+    argument_spec.update(apps=dict(type="list", elements="str"), service=dict(type="str", default="web"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[("app", "apps")], required_one_of=[("app", "apps")])
     params = module.params
+    single = params["app"]
+    names = [single] if single is not None else params["apps"]
     try:
-        check_app(params["app"])
+        for name in names:
+            check_app(name)
         check_absolute(params["root"])
     except ValidationError as exc:
         module.fail_json(msg=str(exc))
-    directory = os.path.join(params["root"], params["app"])
+    found: dict[str, dict[str, Any]] = {}
     try:
-        active, slots = SlotReader(connect(module), directory, params["app"], params["service"]).read()
+        client = connect(module) if names else None
+        for name in names:
+            active, slots = SlotReader(client, os.path.join(params["root"], name), name, params["service"]).read()
+            found[name] = {"active": active, "slots": {slot: asdict(state) for slot, state in slots.items()}}
     except MalformedSlotFile as exc:
         module.fail_json(msg=str(exc))
     except (DockerException, RequestException) as exc:
         module.fail_json(msg=engine_failure(exc))
-    module.exit_json(changed=False, active=active, slots={name: asdict(state) for name, state in slots.items()})
+    if single is not None:
+        module.exit_json(changed=False, **found[single])
+    module.exit_json(changed=False, apps=found)
 
 
 if __name__ == "__main__":

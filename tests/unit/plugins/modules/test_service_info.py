@@ -85,3 +85,32 @@ def test_bad_app_name_is_refused() -> None:
     with set_module_args({"app": "../etc"}), pytest.raises(AnsibleFailJson) as exc:
         service_info.main()
     assert "app" in exc.value.result["msg"]
+
+
+def test_several_apps_in_one_run(tmp_path: Path, docker: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """apps: every app read in one module run, each under its name (an app with nothing here: [])."""
+    answer = AnsibleModule.run_command
+
+    def only_shop(self: AnsibleModule, argv: list[str], **kwargs: Any) -> tuple[int, str, str]:
+        if argv[1] == "ps" and "label=dockyard.app=shop" not in argv:
+            return 0, "", ""
+        return answer(self, argv, **kwargs)
+
+    monkeypatch.setattr(AnsibleModule, "run_command", only_shop)
+    with set_module_args({"apps": ["shop", "blog"], "root": str(tmp_path)}), pytest.raises(AnsibleExitJson) as exc:
+        service_info.main()
+    result = exc.value.result
+    assert sorted(result["apps"]) == ["blog", "shop"] and "containers" not in result
+    assert result["apps"]["blog"] == []
+    assert [c["name"] for c in result["apps"]["shop"]] == ["shop-a-web-1", "shop-beat-1"]
+
+
+@pytest.mark.parametrize(("args", "word"), [
+    ({"apps": ["shop", "../etc"]}, "app"),
+    ({"app": "shop", "apps": ["shop"]}, "mutually exclusive"),
+    ({}, "one of the following is required"),
+])
+def test_bad_apps_are_refused(args: dict[str, Any], word: str) -> None:
+    with set_module_args(args), pytest.raises(AnsibleFailJson) as exc:
+        service_info.main()
+    assert word in exc.value.result["msg"]

@@ -95,3 +95,31 @@ def test_bad_input_asks_no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with set_module_args({"app": "shop", "root": str(tmp_path), **args}), pytest.raises(AnsibleFailJson) as exc:
         web_slot_info.main()
     assert word in exc.value.result["msg"]
+
+
+def test_several_apps_in_one_run(tmp_path: Path, engine: FakeEngine) -> None:
+    """apps: each app's active slot and slots under its name, from one engine connection."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "SLOT").write_text("b\n")
+    engine.add("shop-b", "registry:5000/shop:v2", running=True, health="healthy")
+    with set_module_args({"apps": ["shop", "blog"], "root": str(tmp_path)}), pytest.raises(AnsibleExitJson) as exc:
+        web_slot_info.main()
+    result = exc.value.result
+    assert set(result) == {"changed", "apps"} and sorted(result["apps"]) == ["blog", "shop"]
+    assert result["apps"]["shop"]["active"] == "b" and result["apps"]["shop"]["slots"]["b"]["tag"] == "v2"
+    assert result["apps"]["blog"]["active"] is None and not result["apps"]["blog"]["slots"]["a"]["exists"]
+
+
+@pytest.mark.parametrize(("args", "word"), [
+    ({"apps": ["shop", "a b"]}, "app"),
+    ({"app": "shop", "apps": ["shop"]}, "mutually exclusive"),
+    ({}, "one of the following is required"),
+])
+def test_bad_apps_ask_no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: dict[str, Any],
+                                word: str) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("docker must not be touched on bad input")
+    monkeypatch.setattr(web_slot_info, "connect", refuse)
+    with set_module_args({"root": str(tmp_path), **args}), pytest.raises(AnsibleFailJson) as exc:
+        web_slot_info.main()
+    assert word in exc.value.result["msg"]
