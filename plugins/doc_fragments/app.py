@@ -9,7 +9,9 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Use as ``dockyard.django.app`` (the option app) and ``dockyard.django.app.root`` (root)."""
+    """Use as ``dockyard.django.app`` (the option app), ``dockyard.django.app.apps`` (app or
+    apps, for the info modules that read several apps in one run) and ``dockyard.django.app.root``
+    (root)."""
 
     DOCUMENTATION = r"""
 options:
@@ -30,4 +32,20 @@ options:
         app's compose file and release files (C(TAG), C(REVERT), C(HISTORY.json)) live.
     type: path
     default: /var/www
+"""
+
+    APPS = r"""
+options:
+  app:
+    description:
+      - The app's name.
+      - Lower-case letters, digits, V(_) and V(-), starting with a letter, at most 32 characters.
+      - Exactly one of O(app) and O(apps) is required.
+    type: str
+  apps:
+    description:
+      - Several apps' names, read in one run (one round trip for all the apps of a host); the
+        result is then by app name, in RV(apps).
+    type: list
+    elements: str
 """

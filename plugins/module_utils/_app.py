@@ -3,7 +3,7 @@
 """The argument specs of the options that name an app and where its files live.
 
 Written once for every module that takes them; documented once in
-plugins/doc_fragments/app.py (``dockyard.django.app`` and ``dockyard.django.app.root``).
+plugins/doc_fragments/app.py (``dockyard.django.app``, ``.apps`` and ``.root``).
 
 Private to this collection (the leading underscore): no compatibility promise.
 """
@@ -21,3 +21,17 @@ def app_argument_spec(root: bool = True) -> dict[str, Any]:
     if root:
         spec["root"] = {"type": "path", "default": DEFAULT_ROOT}
     return spec
+
+
+def apps_argument_spec() -> tuple[dict[str, Any], dict[str, Any]]:
+    """``app`` or ``apps`` (one app, or several read in one run) and ``root``: the spec, and the
+    AnsibleModule keywords that make exactly one of the two required."""
+    spec = app_argument_spec()
+    spec["app"]["required"] = False
+    spec["apps"] = {"type": "list", "elements": "str"}
+    return spec, {"mutually_exclusive": [("app", "apps")], "required_one_of": [("app", "apps")]}
+
+
+def app_names(params: dict[str, Any]) -> list[str]:
+    """The apps a module of ``apps_argument_spec`` reads: [app], or apps."""
+    return [params["app"]] if params["app"] is not None else list(params["apps"])

@@ -23,17 +23,6 @@ description:
     all the apps of a host) and returns RV(apps).
   - Never starts, stops or writes anything.
 options:
-  app:
-    description:
-      - The app's name (its containers carry the label C(dockyard.app=<app>)).
-      - Lower-case letters, digits, V(_) and V(-), starting with a letter, at most 32 characters.
-      - Exactly one of O(app) and O(apps) is required.
-    type: str
-  apps:
-    description:
-      - Several apps' names, read in one run; their containers are in RV(apps).
-    type: list
-    elements: str
   compare_config:
     description:
       - Tell whether each container runs the configuration of the compose file and env file as
@@ -44,6 +33,7 @@ options:
 requirements:
   - Docker CLI with the Compose v2 plugin on the host
 extends_documentation_fragment:
+  - dockyard.django.app.apps
   - dockyard.django.app.root
   - dockyard.django.attributes
   - dockyard.django.attributes.info_module
@@ -156,7 +146,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_names, apps_argument_spec
 from ansible_collections.dockyard.django.plugins.module_utils._services import ServiceError, Services
 from ansible_collections.dockyard.django.plugins.module_utils._validation import (
     ValidationError,
@@ -175,13 +165,11 @@ def read(module: AnsibleModule, app: str) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    argument_spec = app_argument_spec()
-    argument_spec["app"]["required"] = False
-    argument_spec.update(apps=dict(type="list", elements="str"), compare_config=dict(type="bool", default=False))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[("app", "apps")], required_one_of=[("app", "apps")])
+    argument_spec, exactly_one = apps_argument_spec()
+    argument_spec.update(compare_config=dict(type="bool", default=False))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **exactly_one)
     single = module.params["app"]
-    names = [single] if single is not None else module.params["apps"]
+    names = app_names(module.params)
     try:
         for name in names:
             check_app(name)

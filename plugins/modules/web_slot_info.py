@@ -17,17 +17,6 @@ description:
     all the apps of a host) and returns RV(apps).
   - Never starts, stops or writes anything. Asks the Docker Engine API (the Docker SDK for Python).
 options:
-  app:
-    description:
-      - The app's name; its slots are C(<root>/<app>/SLOT) and the Compose projects C(<app>-a) and C(<app>-b).
-      - Lower-case letters, digits, V(_) and V(-), starting with a letter, at most 32 characters.
-      - Exactly one of O(app) and O(apps) is required.
-    type: str
-  apps:
-    description:
-      - Several apps' names, read in one run; their slots are in RV(apps).
-    type: list
-    elements: str
   service:
     description: The compose service that serves web traffic.
     type: str
@@ -35,6 +24,7 @@ options:
 requirements:
   - Docker SDK for Python (C(docker), Debian package C(python3-docker)) on the managed host.
 extends_documentation_fragment:
+  - dockyard.django.app.apps
   - dockyard.django.app.root
   - dockyard.django.attributes
   - dockyard.django.attributes.info_module
@@ -84,7 +74,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockyard.django.plugins.module_utils._app import app_argument_spec
+from ansible_collections.dockyard.django.plugins.module_utils._app import app_names, apps_argument_spec
 from ansible_collections.dockyard.django.plugins.module_utils._docker import (
     DockerException,
     RequestException,
@@ -100,14 +90,12 @@ from ansible_collections.dockyard.django.plugins.module_utils._web_slot import M
 
 
 def main() -> None:
-    argument_spec = app_argument_spec()
-    argument_spec["app"]["required"] = False
-    argument_spec.update(apps=dict(type="list", elements="str"), service=dict(type="str", default="web"))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[("app", "apps")], required_one_of=[("app", "apps")])
+    argument_spec, exactly_one = apps_argument_spec()
+    argument_spec.update(service=dict(type="str", default="web"))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **exactly_one)
     params = module.params
     single = params["app"]
-    names = [single] if single is not None else params["apps"]
+    names = app_names(params)
     try:
         for name in names:
             check_app(name)
