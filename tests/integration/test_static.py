@@ -81,6 +81,16 @@ def publish(releases: list[str], serving: list[str], keep: list[str] | None = No
     return proc.stdout
 
 
+def test_a_failed_pack_names_its_cause_though_the_pack_is_no_log(releases: dict[str, str]) -> None:
+    """The pack task hides its result (it may carry the bundle): its failure still says why."""
+    first = next(iter(releases))
+    proc = run_playbook(f"{PLAYBOOKS}/static_publish.yml", "-e", json.dumps(
+        {"it_releases": [first], "it_serving": [first], "it_path": "/app/no-such-dir"}))
+    assert proc.returncode != 0
+    assert "/app/no-such-dir does not exist in registry:5000/demo:" in proc.stdout, proc.stdout[-3000:]
+    assert "Check the static files were packed" in proc.stdout, proc.stdout[-3000:]
+
+
 def info() -> dict:
     result = run_module("lb1", "dockyard.django.static_store_info", {"app": APP})
     assert not result["failed"], result.get("msg")
