@@ -97,7 +97,14 @@ PYTEST_WORKERS ?= 2
 # Both supported ansible-core versions: this toolchain (2.19) everywhere; the newest (2.21) in
 # tests/toolchains, which installs .venv-core221 and runs its unit tests, sanity and tests/e2e
 # (one site.yml and deploy, after the deploy tests). tests/e2e is not collected here itself.
-test: lint lab ## Lint, bring up the lab, run every test against it (ansible-core 2.19, and 2.21 in tests/toolchains)
+# Lint and the lab's bring-up are independent (the one reads the checkout, the other builds and
+# starts containers): they run side by side, each target's output printed whole when it ends.
+# What each installs from Debian's packages is installed first, one after the other (two
+# apt-get at once would race for dpkg's lock).
+test: collection ## Lint, bring up the lab, run every test against it (ansible-core 2.19, and 2.21 in tests/toolchains)
+	@bash tests/sanity/prereqs.sh
+	@bash lab/bin/prereqs.sh
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint lab
 	pytest tests --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 # The second toolchain alone, one step after the other (what tests/toolchains runs in make test). tests/unit/bench is the bench's (its plots need matplotlib).
